@@ -8,7 +8,7 @@ Vocabulary of the columns:
 ``components`` / ``bits``
     As in the manual: components per pixel and bits per component *in a file*.
 ``sample``
-    The on-disk sample type: ``u8``, ``u16``, ``f16`` (half), ``f32``, ``u32``, ``bit`` (one bit) or
+    The on-disk sample type: ``u8``, ``u16``, ``i16`` (signed UV), ``f16`` (half), ``f32``, ``u32``, ``bit`` (one bit) or
     ``rgbe`` (four bytes of shared-exponent colour).
 ``kind``
     The meaning: ``colour``, ``scalar``, ``shared-exponent colour``, ``depth``, ``vector``, ``label``,
@@ -64,7 +64,7 @@ class DataType:
     @property
     def is_quantized(self) -> bool:
         """True for 8- and 16-bit integer colour/scalar types, which clamp and may be dithered."""
-        return self.sample in ("u8", "u16") and self.kind in ("colour", "scalar", "uv")
+        return self.sample in ("u8", "u16", "i16") and self.kind in ("colour", "scalar", "uv")
 
     @property
     def has_alpha(self) -> bool:
@@ -94,6 +94,7 @@ SAMPLE_DTYPES = {
     "f16": np.dtype(np.float16),
     "f32": np.dtype(np.float32),
     "u32": np.dtype(np.uint32),
+    "i16": np.dtype(np.int16),       # UV vectors, clipped to [-1, 1]
     "bit": np.dtype(np.uint8),
     "rgbe": np.dtype(np.uint8),
 }
@@ -119,8 +120,8 @@ _ROWS = [
     ("s_16",     1, 16, "u16", "scalar",                 "colour",   A,    ("Y",),               True, 7,  "intensity, synonymous with a_16"),
     ("s_h",      1, 16, "f16", "scalar",                 "colour",   A,    ("Y",),               True, 24, "intensity, synonymous with a_h"),
     ("s_fp",     1, 32, "f32", "scalar",                 "colour",   A,    ("Y",),               True, 20, "intensity, synonymous with a_fp"),
-    ("vta",      2, 16, "u16", "uv",                     "uv",       (0, 1), ("U", "V"),         True, 8,  "UV vector texture (basis vectors from alpha)"),
-    ("vts",      2, 16, "u16", "uv",                     "uv",       (0, 1), ("U", "V"),         True, 9,  "UV vector texture, synonymous with vta (from intensity)"),
+    ("vta",      2, 16, "i16", "uv",                     "uv",       (0, 1), ("U", "V"),         True, 8,  "UV vector texture (basis vectors from alpha)"),
+    ("vts",      2, 16, "i16", "uv",                     "uv",       (0, 1), ("U", "V"),         True, 9,  "UV vector texture, synonymous with vta (from intensity)"),
     ("z",        1, 32, "f32", "depth",                  "depth",    (0,), ("Z",),               False, 10, "depth channel"),
     ("n",        3, 32, "f32", "vector",                 "normal",   (0, 1, 2), ("X", "Y", "Z"), False, 11, "normal vectors"),
     ("m",        3, 32, "f32", "vector",                 "motion",   (0, 1, 2), ("X", "Y", "Z"), False, 14, "motion vectors"),

@@ -1,0 +1,245 @@
+"""FrameBuffer and FrameBufferSet: named, typed 2-D buffers of one resolution.
+
+Pixel convention (see HACKING.md): ``buffer.data[y, x, c]``, row 0 is the top row, always 3-D.
+Values are kept at full precision (float32, uint32 for labels, uint8 for bit masks); a buffer's data
+type says what it becomes in a file, not how it is stored.
+
+Standard (non-user) buffers of convertible types share one storage array, as mental ray does: an
+``rgba`` and an ``rgba_16`` buffer are two views of one float32 colour array, and an ``a`` buffer is
+the alpha channel of it. User buffers (``user=True``) always own their array and are never shared.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import numpy as np
+
+from .datatypes import STORAGE_COMPONENTS, STORAGE_DTYPES, DataType, datatype
+from .errors import BufferError_
+
+#: value of a pixel nothing was rendered into, per storage.
+EMPTY_VALUE = {
+    "colour": 0.0, "depth": np.inf, "normal": 0.0, "motion": 0.0, "label": 0, "coverage": 0.0,
+    "uv": 0.0, "mask": 0,
+}
+
+
+def empty_storage(storage: str, height: int, width: int) -> np.ndarray:
+    """A full-precision array for ``storage`` filled with its nothing-hit value."""
+    return np.full(
+        (height, width, STORAGE_COMPONENTS[storage]), EMPTY_VALUE[storage], STORAGE_DTYPES[storage]
+    )
+
+
+@dataclass
+class FileProperties:
+    """Where and how a buffer is written (mental ray's framebuffer file properties)."""
+
+    filename: str | None = None
+    filetype: str | None = None
+    compression: str | None = None
+    quality: int | None = None
+    options: dict = field(default_factory=dict)  # dod, dpi, field, tiled, premultiplied, colorprofile
+
+
+class FrameBuffer:
+    """A named, typed buffer. ``data`` is a view of its storage, shape (height, width, components)."""
+
+    def __init__(
+        self,
+        name: str,
+        dtype: str | DataType,
+        data: np.ndarray,
+        *,
+        view: tuple[int, ...] | None = None,
+        filtering: bool | None = None,
+        user: bool = True,
+        primary: bool = False,
+        file: FileProperties | None = None,
+    ):
+        self.name = name
+        self.datatype = datatype(dtype)
+        if data.ndim != 3:
+            raise BufferError_(f"buffer {name!r}: storage must be (height, width, components)")
+        self._storage = data
+        self._view = tuple(view) if view is not None else tuple(range(data.shape[2]))
+        self.filtering = self.datatype.filtered if filtering is None else bool(filtering)
+        self.user = user
+        self.primary = primary
+        self.file = file or FileProperties()
+
+    @property
+    def storage(self) -> np.ndarray:
+        """The whole shared array (e.g. all four colour components for an ``a`` buffer)."""
+        return self._storage
+
+    @property
+    def data(self) -> np.ndarray:
+        """The components this buffer's type sees, as a writable view where possible."""
+        v = self._view
+        if v == tuple(range(self._storage.shape[2])):
+            return self._storage
+        if v == tuple(range(v[0], v[-1] + 1)):
+            return self._storage[:, :, v[0]: v[-1] + 1]
+        return self._storage[:, :, list(v)]
+
+    @data.setter
+    def data(self, values) -> None:
+        v = self._view
+        self._storage[:, :, v[0]: v[-1] + 1] = np.asarray(values).reshape(
+            self.height, self.width, len(v)
+        )
+
+    @property
+    def height(self) -> int:
+        return self._storage.shape[0]
+
+    @property
+    def width(self) -> int:
+        return self._storage.shape[1]
+
+    @property
+    def shares_storage_with(self) -> str | None:
+        return None if self.user else self.datatype.storage
+
+    def __repr__(self) -> str:
+        kind = "user" if self.user else "standard"
+        return (
+            f"FrameBuffer({self.name!r}, {self.datatype.name}, {self.width}x{self.height}, {kind}, "
+            f"filtering={'on' if self.filtering else 'off'})"
+        )
+
+
+class FrameBufferSet:
+    """Buffers of one resolution that shaders and writers share, in the order they were added.
+
+    ``attributes`` holds file-level metadata (EXR header attributes such as ``zmin``/``zmax``,
+    comments); readers fill it and writers pass it on.
+    """
+
+    def __init__(self, width: int, height: int, attributes: dict | None = None):
+        if width <= 0 or height <= 0:
+            raise BufferError_(f"resolution must be positive, got {width}x{height}")
+        self.width = int(width)
+        self.height = int(height)
+        self._buffers: dict[str, FrameBuffer] = {}
+        self._storages: dict[str, np.ndarray] = {}
+        self.attributes: dict = dict(attributes or {})
+
+    # -- building ---------------------------------------------------------------------------
+    def storage(self, kind: str) -> np.ndarray:
+        """The shared full-precision array of a standard storage, created on first use."""
+        if kind not in self._storages:
+            self._storages[kind] = empty_storage(kind, self.height, self.width)
+        return self._storages[kind]
+
+    def add(
+        self,
+        name: str,
+        dtype: str | DataType = "rgba",
+        *,
+        user: bool = False,
+        data: np.ndarray | None = None,
+        filtering: bool | None = None,
+        primary: bool = False,
+        file: FileProperties | None = None,
+    ) -> FrameBuffer:
+        """Add (or, for an existing name, redefine) a buffer.
+
+        A standard buffer joins the shared storage of its type; ``data`` then fills that storage's
+        components for this type. A user buffer gets its own array, zero/empty-filled or from ``data``.
+        """
+        dt = datatype(dtype)
+        if user:
+            storage = empty_storage(dt.storage, self.height, self.width)
+            view = dt.view
+        else:
+            storage = self.storage(dt.storage)
+            view = dt.view
+        buf = FrameBuffer(name, dt, storage, view=view, filtering=filtering, user=user,
+                          primary=primary, file=file)
+        if data is not None:
+            arr = np.asarray(data)
+            if arr.ndim == 2:
+                arr = arr[:, :, None]
+            if arr.shape[:2] != (self.height, self.width):
+                raise BufferError_(
+                    f"buffer {name!r}: data is {arr.shape[1]}x{arr.shape[0]}, "
+                    f"set is {self.width}x{self.height}"
+                )
+            if user:
+                # a user buffer stores exactly its own components
+                storage = np.array(arr, dtype=dt.dtype, copy=True)
+                if storage.shape[2] != len(view):
+                    raise BufferError_(
+                        f"buffer {name!r}: {storage.shape[2]} components given, "
+                        f"type {dt.name} has {len(view)}"
+                    )
+                buf = FrameBuffer(name, dt, storage, filtering=filtering, user=True,
+                                  primary=primary, file=file)
+            else:
+                buf.data = arr.astype(dt.dtype, copy=False)
+        elif user:
+            buf = FrameBuffer(name, dt, np.ascontiguousarray(storage[:, :, list(view)]),
+                              filtering=filtering, user=True, primary=primary, file=file)
+        self._buffers[name] = buf
+        return buf
+
+    def add_buffer(self, buf: FrameBuffer) -> FrameBuffer:
+        """Add an existing FrameBuffer object (must match the set's resolution)."""
+        if (buf.width, buf.height) != (self.width, self.height):
+            raise BufferError_(
+                f"buffer {buf.name!r} is {buf.width}x{buf.height}, set is {self.width}x{self.height}"
+            )
+        self._buffers[buf.name] = buf
+        return buf
+
+    def remove(self, name: str) -> None:
+        del self[name]
+
+    # -- access -----------------------------------------------------------------------------
+    def __getitem__(self, name: str) -> FrameBuffer:
+        try:
+            return self._buffers[name]
+        except KeyError:
+            raise BufferError_(
+                f"no buffer named {name!r}; buffers: {', '.join(self._buffers) or '(none)'}"
+            ) from None
+
+    def __delitem__(self, name: str) -> None:
+        self[name]
+        del self._buffers[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._buffers
+
+    def __iter__(self) -> Iterator[FrameBuffer]:
+        return iter(list(self._buffers.values()))
+
+    def __len__(self) -> int:
+        return len(self._buffers)
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._buffers)
+
+    @property
+    def primary(self) -> FrameBuffer | None:
+        """The buffer marked primary, else the first standard colour buffer, else the first colour one."""
+        for buf in self._buffers.values():
+            if buf.primary:
+                return buf
+        for want_user in (False, True):
+            for buf in self._buffers.values():
+                if buf.user == want_user and buf.datatype.kind in ("colour", "shared-exponent colour"):
+                    return buf
+        return None
+
+    def of_kind(self, kind: str) -> list[FrameBuffer]:
+        return [b for b in self._buffers.values() if b.datatype.kind == kind]
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{b.name}:{b.datatype.name}" for b in self._buffers.values())
+        return f"FrameBufferSet({self.width}x{self.height}, [{inner}])"

@@ -1,0 +1,66 @@
+"""The ``framebuf`` command. Thin: every subcommand parses arguments, calls the library, prints.
+
+Each subcommand is one module of this package defining ``NAME``, ``HELP``, ``add_arguments(parser)``
+and ``run(args) -> int``; ``ORDER`` only fixes the order ``--help`` lists them in.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+
+from ..errors import FramebufError
+
+ORDER = ["render", "types", "formats", "shaders", "copy", "apply", "info", "extract"]
+
+
+def _command_modules():
+    names = [m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")]
+    names.sort(key=lambda n: (ORDER.index(n) if n in ORDER else len(ORDER), n))
+    return [importlib.import_module(f"{__name__}.{n}") for n in names]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="framebuf",
+        description="Typed framebuffers, output shaders and image files after mental ray's "
+                    "output system.",
+    )
+    from .. import __version__
+
+    parser.add_argument("--version", action="version", version=f"framebuf {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in _command_modules():
+        p = sub.add_parser(module.NAME, help=module.HELP, description=getattr(module, "DESCRIPTION", module.HELP),
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        module.add_arguments(p)
+        p.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "_run", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args._run(args) or 0)
+    except FramebufError as exc:
+        print(f"framebuf {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except FileNotFoundError as exc:
+        print(f"framebuf {args.command}: error: {exc.filename or exc}: no such file", file=sys.stderr)
+        return 2
+    except PermissionError as exc:
+        print(f"framebuf {args.command}: error: {exc.filename or exc}: permission denied", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"framebuf {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,301 @@
+"""The read/write dispatcher: one entry point over every registered format.
+
+``write`` picks the format from ``filetype`` or the file extension, chooses the data type, converts
+each buffer with :mod:`framebuf.convert`, names the channels, checks the size against the format,
+and hands :class:`~framebuf.formats.base.Layer` objects to the format's writer inside
+:func:`atomic_output`. ``read`` does the reverse and returns a :class:`FrameBufferSet`.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+
+from . import convert
+from .buffers import FrameBuffer, FrameBufferSet
+from .datatypes import DataType, datatype
+from .errors import (
+    CorruptFileError,
+    FormatUnavailableError,
+    FramebufError,
+    ImageSizeError,
+    UnknownFormatError,
+    UnsupportedDataTypeError,
+    UnsupportedOptionError,
+)
+from .formats.base import FormatSpec, Image, Layer
+from .plugins import registry
+
+# options every writer accepts besides its own
+COMMON_WRITE_OPTIONS = ("compression", "attributes", "fit")
+
+
+@contextmanager
+def atomic_output(path):
+    """Yield a temporary path in the target's folder; rename it over ``path`` only on success.
+
+    A failing writer leaves neither a partial file nor a damaged older file behind.
+    """
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise FramebufError(f"{path}: folder {folder} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
+    os.close(fd)
+    try:
+        yield tmp
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+# -- format lookup -----------------------------------------------------------------------------
+
+def formats() -> dict[str, FormatSpec]:
+    return registry().formats
+
+
+def find_format(filetype: str | None = None, path=None, for_reading: bool = False) -> FormatSpec:
+    """The format named by ``filetype``, else by the extension of ``path``, else by its magic bytes."""
+    table = formats()
+    if filetype:
+        spec = table.get(filetype) or table.get(filetype.lower())
+        if spec is None:
+            raise UnknownFormatError(
+                f"unknown file format {filetype!r}; formats: {', '.join(sorted(table, key=str.lower))}"
+            )
+        return _usable(spec, for_reading)
+    if path is None:
+        raise UnknownFormatError("no file format given and no file name to guess it from")
+    p = Path(path)
+    suffixes = [s.lower().lstrip(".") for s in p.suffixes]
+    ext = suffixes[-1] if suffixes else ""
+    by_ext = [s for s in table.values() if ext and ext in s.extensions]
+    if for_reading and p.exists():
+        with open(p, "rb") as fh:
+            head = fh.read(64)
+        sniffed = [s for s in table.values() if s.sniff and s.can_read and _safe_sniff(s, head)]
+        if by_ext and any(s in sniffed for s in by_ext):
+            return next(s for s in by_ext if s in sniffed)
+        if sniffed and not any(s.can_read and s.sniff is None for s in by_ext):
+            return sniffed[0]
+    if by_ext:
+        usable = [s for s in by_ext if (s.can_read if for_reading else s.can_write)]
+        return _usable(usable[0] if usable else by_ext[0], for_reading)
+    raise UnknownFormatError(
+        f"cannot tell the file format of {str(path)!r} from its extension; give a filetype "
+        f"(one of {', '.join(sorted(table, key=str.lower))})"
+    )
+
+
+def _safe_sniff(spec: FormatSpec, head: bytes) -> bool:
+    try:
+        return bool(spec.sniff(head))
+    except Exception:
+        return False
+
+
+def _usable(spec: FormatSpec, for_reading: bool) -> FormatSpec:
+    if not spec.available:
+        raise FormatUnavailableError(f"format {spec.name!r} is not available: {spec.unavailable_reason}")
+    if for_reading and spec.reader is None:
+        raise FormatUnavailableError(f"format {spec.name!r} can only be written, not read")
+    if not for_reading and spec.writer is None:
+        raise FormatUnavailableError(f"format {spec.name!r} can only be read, not written")
+    return spec
+
+
+# -- writing -----------------------------------------------------------------------------------
+
+def _as_buffers(buffers) -> list[FrameBuffer]:
+    if isinstance(buffers, FrameBuffer):
+        return [buffers]
+    if isinstance(buffers, FrameBufferSet):
+        return list(buffers)
+    if isinstance(buffers, np.ndarray):
+        arr = buffers if buffers.ndim == 3 else buffers[:, :, None]
+        name = {1: "a_fp", 2: "vta", 3: "rgb_fp", 4: "rgba_fp"}.get(arr.shape[2])
+        if name is None:
+            raise FramebufError(f"cannot write an array with {arr.shape[2]} components")
+        fbs = FrameBufferSet(arr.shape[1], arr.shape[0])
+        return [fbs.add("", name, user=True, data=arr.astype(np.float32))]
+    out = list(buffers)
+    if not all(isinstance(b, FrameBuffer) for b in out):
+        raise FramebufError("write() takes a FrameBuffer, a FrameBufferSet, a list of them or an array")
+    return out
+
+
+def choose_datatype(spec: FormatSpec, buf: FrameBuffer, requested: str | DataType | None) -> DataType:
+    """The data type a buffer is written as.
+
+    An explicit request must be listed by the format. Without one, the buffer's own type is used
+    when the format lists it, else the format's default type, else the first listed type the
+    buffer converts to.
+    """
+    if requested is not None:
+        dt = datatype(requested)
+        if dt.name not in spec.datatypes:
+            raise UnsupportedDataTypeError(spec.name, dt.name, list(spec.datatypes))
+        if not convert.compatible(buf.datatype, dt):
+            raise UnsupportedDataTypeError(
+                spec.name, f"{dt.name} (from a {buf.datatype.name} buffer)",
+                [t for t in spec.datatypes if convert.compatible(buf.datatype, datatype(t))],
+            )
+        return dt
+    if buf.datatype.name in spec.datatypes:
+        return buf.datatype
+    candidates = [spec.default_datatype] + [t for t in spec.datatypes if t != spec.default_datatype]
+    for name in candidates:
+        dt = datatype(name)
+        # prefer a type with the same precision class (float stays float) when one exists
+        if convert.compatible(buf.datatype, dt) and dt.is_float == buf.datatype.is_float:
+            return dt
+    for name in candidates:
+        if convert.compatible(buf.datatype, datatype(name)):
+            return datatype(name)
+    raise UnsupportedDataTypeError(spec.name, buf.datatype.name, list(spec.datatypes))
+
+
+def channel_names(buf: FrameBuffer, dt: DataType, bare: bool) -> tuple[str, ...]:
+    """File channel names: bare letters for the primary buffer (and a standard depth buffer),
+    ``name.R`` ... for every other buffer of a multi-buffer file."""
+    if bare or not buf.name:
+        return dt.channels
+    return tuple(f"{buf.name}.{c}" for c in dt.channels)
+
+
+def prepare_layers(spec: FormatSpec, bufs: list[FrameBuffer], datatype_: str | DataType | None,
+                   conv: convert.ConvertOptions) -> list[Layer]:
+    if len(bufs) > 1 and not spec.multi_layer:
+        raise FramebufError(
+            f"format {spec.name!r} holds one buffer per file; got {len(bufs)} "
+            f"({', '.join(b.name for b in bufs)})"
+        )
+    primary = next((b for b in bufs if b.primary), None) or next(
+        (b for b in bufs if b.datatype.kind == "colour"), None)
+    layers = []
+    bare_depth_used = False
+    for buf in bufs:
+        dt = choose_datatype(spec, buf, datatype_ if len(bufs) == 1 else None)
+        bare = buf is primary or len(bufs) == 1
+        if dt.kind == "depth" and not buf.user and not bare_depth_used:
+            bare, bare_depth_used = True, True  # the standard depth buffer is plain "Z"
+        pixels = convert.to_file(buf.data, buf.datatype, dt, conv)
+        layers.append(Layer(buf.name, dt, np.ascontiguousarray(pixels), channel_names(buf, dt, bare)))
+    names = [c for layer in layers for c in layer.channels]
+    if len(names) != len(set(names)):
+        raise FramebufError(f"two buffers would write the same channel names: {names}")
+    return layers
+
+
+def write(buffers, path, filetype: str | None = None, datatype: str | DataType | None = None,
+          **options) -> Path:
+    """Write one buffer (or several, for multi-buffer formats such as EXR) to ``path``.
+
+    ``options`` are the conversion settings of :class:`framebuf.convert.ConvertOptions`
+    (``colorclip``, ``desaturate``, ``premultiply``, ``gamma``, ``dither``), ``compression``,
+    ``attributes`` (header metadata) and the format's own options (``quality``, ``field`` ...).
+    Returns the path written. The file appears atomically or not at all.
+    """
+    spec = find_format(filetype, path)
+    bufs = _as_buffers(buffers)
+    if not bufs:
+        raise FramebufError("nothing to write: no buffers given")
+    conv_kwargs = {k: options.pop(k) for k in list(options) if k in convert.ConvertOptions.FIELDS}
+    conv = convert.ConvertOptions(**conv_kwargs)
+    unknown = [k for k in options if k not in spec.options and k not in COMMON_WRITE_OPTIONS]
+    if unknown:
+        allowed = sorted(set(spec.options) | {"compression"})
+        raise UnsupportedOptionError(
+            f"format {spec.name!r} has no option {', '.join(map(repr, unknown))}; "
+            f"options: {', '.join(allowed)}"
+        )
+    comp = options.get("compression")
+    if comp is not None:
+        if not spec.compressions:
+            raise UnsupportedOptionError(f"format {spec.name!r} has no compression choice")
+        if comp not in spec.compressions:
+            raise UnsupportedOptionError(
+                f"format {spec.name!r} has no compression {comp!r}; "
+                f"compressions: {', '.join(spec.compressions)}"
+            )
+    elif spec.default_compression is not None:
+        options["compression"] = spec.default_compression
+    width, height = bufs[0].width, bufs[0].height
+    check_size(spec, width, height, options.get("fit", False))
+    layers = prepare_layers(spec, bufs, datatype, conv)
+    image = Image(layers, attributes=dict(options.pop("attributes", None) or {}))
+    with atomic_output(path) as tmp:
+        spec.writer(tmp, image, options)
+    return Path(path)
+
+
+def check_size(spec: FormatSpec, width: int, height: int, fit: bool = False) -> None:
+    if spec.fixed_size and (width, height) != spec.fixed_size and not fit:
+        fw, fh = spec.fixed_size
+        raise ImageSizeError(
+            f"format {spec.name!r} stores exactly {fw}x{fh} pixels, the image is {width}x{height}; "
+            f"pass fit=True to scale it"
+        )
+    if width > spec.max_width or height > spec.max_height:
+        raise ImageSizeError(
+            f"format {spec.name!r} holds at most {spec.max_width}x{spec.max_height} pixels, "
+            f"the image is {width}x{height}"
+        )
+
+
+# -- reading -----------------------------------------------------------------------------------
+
+def read_image(path, filetype: str | None = None, **options) -> Image:
+    """Decode a file into an :class:`Image` of layers in their file sample types."""
+    p = Path(path)
+    if not p.exists():
+        raise FramebufError(f"{p}: no such file")
+    if p.is_dir():
+        raise FramebufError(f"{p}: is a folder, not an image file")
+    spec = find_format(filetype, p, for_reading=True)
+    try:
+        image = spec.reader(str(p), options)
+    except FramebufError:
+        raise
+    except (ValueError, IndexError, KeyError, EOFError, OSError, TypeError) as exc:
+        # a reader should raise CorruptFileError itself; this is the safety net
+        raise CorruptFileError(p, f"cannot decode as {spec.name}: {exc}") from None
+    image.info.setdefault("format", spec.name)
+    return image
+
+
+def image_to_buffers(image: Image) -> FrameBufferSet:
+    if not image.layers:
+        raise FramebufError("the file holds no image layers")
+    fbs = FrameBufferSet(image.width, image.height, attributes=image.attributes)
+    for layer in image.layers:
+        name = layer.name or ("rgba" if layer.datatype.kind == "colour" else layer.datatype.name)
+        while name in fbs:
+            name += "_"
+        buf = fbs.add(name, layer.datatype, user=True,
+                      data=convert.from_file(layer.pixels, layer.datatype))
+        buf.channels = layer.channels  # the names the file used, for round trips and `info`
+    return fbs
+
+
+def read(path, filetype: str | None = None, **options) -> FrameBufferSet:
+    """Read a file into a FrameBufferSet of full-precision buffers keeping the file's data types."""
+    return image_to_buffers(read_image(path, filetype, **options))
+
+
+def write_many(items: Iterable[tuple], **common) -> list[Path]:
+    """Write several (buffers, path, options) items; used by scene execution and ``copy``."""
+    return [write(b, p, **{**common, **o}) for b, p, o in items]
