@@ -1,0 +1,45 @@
+"""The command line as a user meets it: help for every subcommand, one-line errors, exit codes."""
+
+import subprocess
+import sys
+
+import pytest
+
+from framebuf.cli import _command_modules, main
+
+
+def _run(*args):
+    return subprocess.run([sys.executable, "-m", "framebuf", *args], capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_top_level_help_lists_every_command():
+    out = _run("--help").stdout
+    for module in _command_modules():
+        assert module.NAME in out
+
+
+@pytest.mark.parametrize("name", [m.NAME for m in _command_modules()])
+def test_every_command_has_help(name, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main([name, "--help"])
+    assert exit_.value.code == 0
+    assert "usage: framebuf " + name in capsys.readouterr().out
+
+
+def test_formats_lists_the_registry(capsys):
+    from framebuf.plugins import registry
+
+    assert main(["formats"]) == 0
+    out = capsys.readouterr().out
+    for name in registry().formats:
+        assert name in out
+
+
+def test_library_errors_become_one_line_without_traceback(tmp_path):
+    missing = tmp_path / "missing.exr"
+    proc = _run("info", str(missing)) if any(m.NAME == "info" for m in _command_modules()) else \
+        _run("types", "--bogus")
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) <= 2
