@@ -66,9 +66,7 @@ class Token:
 
 _TOKEN_RE = re.compile(
     r"""
-      (?P<ws>[ \t\f\v\r]+)
-    | (?P<nl>\n)
-    | (?P<comment>\#[^\n]*)
+      (?P<ws>(?:[ \t\f\v\r\n]+|\#[^\n]*)+)
     | (?P<string>"(?:[^"\\]|\\.)*")
     | (?P<number>[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
     | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
@@ -106,11 +104,11 @@ def tokenize(text: str, file: str = "<string>") -> list[Token]:
         kind = m.lastgroup
         end = m.end()
         col = pos - line_start + 1
-        if kind == "ws" or kind == "comment":
-            pass
-        elif kind == "nl":
-            line += 1
-            line_start = end
+        if kind == "ws":
+            nls = text.count("\n", pos, end)
+            if nls:
+                line += nls
+                line_start = text.rindex("\n", pos, end) + 1
         elif kind == "name":
             append(Token(IDENT, m.group(), file, line, col))
         elif kind == "string":

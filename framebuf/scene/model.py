@@ -500,7 +500,7 @@ def _describe(scene: Scene) -> str:
                 if flags:
                     desc += ", " + ", ".join(flags)
                 if st.filename:
-                    desc += f" -> file {st.filename!r} format {st.filetype or '(from extension)'}"
+                    desc += f' -> file "{st.filename}" format ' + (st.filetype or "(from extension)")
                     if st.compression:
                         desc += f" compression {st.compression}"
                     if st.quality is not None:
@@ -520,7 +520,7 @@ def _describe(scene: Scene) -> str:
                 lines.append(head + f"  [{_fmt_loc(st.location)}]")
             elif isinstance(st, FileOutput):
                 t = format_types(st.types) if st.types else "(format default type)"
-                desc = f"  output file {st.filename!r}: format {st.format}, type {t}"
+                desc = f'  output file "{st.filename}": format {st.format}, type {t}'
                 if st.option:
                     desc += f", {st.option[0]} {_fmt_value(st.option[1])}" if st.option[1] is not True else f", {st.option[0]}"
                 if st.colorprofile:

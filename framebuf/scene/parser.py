@@ -247,11 +247,14 @@ class Parser:
                 self.next()
                 return
 
-    def skip_tail(self, heads, max_strings=None):
+    def skip_tail(self, heads, max_strings=None, string_first_only=False, names=True):
         """Consume the arguments of a statement up to the next keyword in ``heads`` (or EOF).
 
         Values, names that are not heads, ``=`` and balanced groups are consumed; with
-        ``max_strings`` the statement ends after that many strings. Returns the consumed values,
+        ``max_strings`` the statement ends after that many strings; with ``string_first_only`` a
+        string is a value only in first position (options: ``"name" "value"``, ``data "x"``, but
+        ``trace on`` followed by ``"gi" on`` is two statements); with ``names=False`` only on/off
+        words are values and any other name ends the statement (top level). Returns the consumed values,
         with ``"[...]"`` standing for a group.
         """
         values = []
@@ -259,6 +262,8 @@ class Parser:
         while True:
             tok = self.peek()
             if tok.kind == L.EOF or (tok.kind == L.IDENT and tok.value in heads) or tok.kind == L.DIRECTIVE:
+                return values
+            if not names and tok.kind == L.IDENT and tok.value not in BOOL_WORDS:
                 return values
             if tok.kind == L.PUNCT:
                 if tok.value in "([{":
@@ -272,6 +277,8 @@ class Parser:
             if tok.kind == L.STRING:
                 if max_strings is not None and strings >= max_strings:
                     return values
+                if string_first_only and values:
+                    return values  # a string after other values starts the next statement
                 strings += 1
             self.next()
             if tok.kind == L.IDENT and tok.value in BOOL_WORDS:
@@ -397,14 +404,14 @@ class Parser:
             self.skipped[f"{kw} version"] += 1
         elif kw == "render":
             self.next()
-            names = self.skip_tail(TOP_HEADS, max_strings=3)
+            names = self.skip_tail(TOP_HEADS, max_strings=3, names=False)
             strs = [v for v in names if isinstance(v, str)]
             if len(strs) == 3:
                 self.scene.render = tuple(strs)
             self.skipped["render"] += 1
         elif kw in SKIP_SIMPLE:
             self.next()
-            self.skip_tail(TOP_HEADS)
+            self.skip_tail(TOP_HEADS, names=False)
             self.skipped[kw] += 1
         elif kw == "end":
             nxt = self.peek(1)
@@ -427,7 +434,7 @@ class Parser:
                 self.next()
         t = self.expect_word("color", "scalar", "vector")
         self.expect_word("texture")
-        self.skip_tail(TOP_HEADS)
+        self.skip_tail(TOP_HEADS, names=False)
         self.skipped[f"{t.value} texture"] += 1
         del start
 
@@ -460,7 +467,7 @@ class Parser:
         return o
 
     def option_values(self, max_strings=1):
-        vals = self.skip_tail(OPTION_HEADS | {"end"}, max_strings=max_strings)
+        vals = self.skip_tail(OPTION_HEADS | {"end"}, max_strings=max_strings, string_first_only=True)
         return vals
 
     def option_statement(self, o: Options):
@@ -531,7 +538,10 @@ class Parser:
             while self.is_word(self.peek()) and self.peek().value not in OPTION_HEADS \
                     and self.peek().value not in BOOL_WORDS and self.peek().value != "end":
                 words.append(self.next().value)
-            vals = self.option_values(max_strings=1)
+            # only statements that take a file or object name take a string; otherwise a string
+            # starts the next (quoted) option: ``traversal adskTraversal`` then ``"gi" on``
+            takes_string = words[-1] in ("file", "data", "userdata", "store", "contrast", "lightmap", "state")
+            vals = self.option_values(max_strings=1 if takes_string else 0)
             o.extra.append(OptionStatement(" ".join(words), tuple(vals), tok.location))
 
     # -- camera -------------------------------------------------------------------------------------
