@@ -1,18 +1,28 @@
 """Conversions on the way from a full-precision buffer to a file's samples, and back.
 
-The rules are mental ray's (reference section 2.3 and 4), applied in this order for colour:
+The rules are mental ray's (reference sections 2.3 and 4). For a colour target they apply in this
+order:
 
-1. ``premultiply off``: colours are un-premultiplied (RGB / A where A > 0). Ignored with ``colorclip raw``.
-2. Only for 8/16-bit targets: ``desaturate on`` pulls an out-of-range colour towards the grey axis
-   (keeping its luminance) instead of clamping components one by one; then ``colorclip``:
-   ``rgb`` clips RGB to [0,1] then A to [max(R,G,B), 1]; ``alpha`` clips A to [0,1] then RGB to
-   [0, A]; ``raw`` clips each component to [0,1] on its own.
-3. Only for 8/16-bit targets: ``gamma G`` raises R, G, B and A to 1/G.
-4. Only for 8/16-bit targets: ``dither on`` adds uniform noise of one quantisation step before
-   rounding (never on float, half or RGBE data).
-5. Quantise (round to nearest), or convert to half, or encode RGBE (no alpha), or keep float.
+1. ``premultiply off``: colours are un-premultiplied (RGB / A where A > 0). Ignored with
+   ``colorclip raw``, which forces premultiplied output.
+2. Only for 8/16-bit targets: ``desaturate on`` moves an out-of-range colour along the line to its
+   grey of equal (Rec. 709) luminance until every component is in [0, 1], instead of clamping the
+   components one by one; a grey brighter than white becomes white, darker than black black.
+3. Only for 8/16-bit targets, ``colorclip``: ``rgb`` clips RGB to [0, 1], then A to
+   [max(R, G, B), 1]; ``alpha`` clips A to [0, 1], then RGB to [0, A]; ``raw`` clips each component
+   to [0, 1] on its own.
+4. Only for 8/16-bit targets: ``gamma G`` raises R, G, B **and A** to 1/G.
+5. Only for 8/16-bit targets: ``dither on`` adds uniform noise one quantisation step wide
+   (+-0.5 step) before rounding. Never on float, half or RGBE data.
+6. Quantise (round to nearest; NaN becomes 0), or round to half (IEEE round-to-nearest-even; beyond
+   65504 becomes inf, as OpenEXR's own conversion does), or encode RGBE (Radiance's frexp rule; no
+   alpha), or keep float32.
 
-Float and half types keep out-of-range values.
+Float and half targets keep out-of-range values (and the un-premultiply of rule 1).
+
+Sources with fewer components than their storage (a user ``rgb_fp`` buffer, a user ``a`` buffer)
+are first widened to RGBA: RGB gets A = 1 (opaque), a scalar v becomes (v, v, v, v), so writing it
+as ``a`` gives v back and writing it as ``rgba`` gives a grey image of coverage v.
 """
 
 from __future__ import annotations
@@ -20,6 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from .datatypes import DataType, datatype
 from .errors import FramebufError, UnsupportedDataTypeError
@@ -49,6 +60,11 @@ class ConvertOptions:
         if not self.gamma > 0:
             raise FramebufError(f"gamma must be positive, not {self.gamma!r}")
 
+    @property
+    def premultiplied_output(self) -> bool:
+        """Whether colour in the file is premultiplied by alpha (raw forces it on)."""
+        return self.premultiply or self.colorclip == "raw"
+
     FIELDS = ("colorclip", "desaturate", "premultiply", "gamma", "dither", "dither_seed")
 
 
@@ -66,30 +82,49 @@ def compatible(src: DataType, dst: DataType) -> bool:
     return False
 
 
-def _unpremultiply(rgba: np.ndarray) -> np.ndarray:
-    out = rgba.copy()
+# -- the colour rules, each a small function tested on its own ------------------------------------
+
+def widen_to_rgba(values: np.ndarray) -> np.ndarray:
+    """1, 3 or 4 colour components to RGBA float32 (see the module docstring for the rule)."""
+    v = np.asarray(values, np.float32)
+    c = v.shape[-1]
+    if c == 4:
+        return v
+    if c == 3:
+        return np.concatenate([v, np.ones(v.shape[:-1] + (1,), np.float32)], axis=-1)
+    if c == 1:
+        return np.repeat(v, 4, axis=-1)
+    raise FramebufError(f"a colour buffer has 1, 3 or 4 components, not {c}")
+
+
+def unpremultiply(rgba: np.ndarray) -> np.ndarray:
+    out = np.array(rgba, np.float32, copy=True)
     a = out[..., 3:4]
     np.divide(out[..., :3], a, out=out[..., :3], where=a > 0)
     return out
 
 
-def _desaturate(rgb: np.ndarray) -> np.ndarray:
-    """Move colours whose largest component exceeds 1 towards their grey of equal luminance."""
-    rgb = rgb.copy()
-    peak = rgb.max(axis=-1, keepdims=True)
-    over = peak[..., 0] > 1.0
-    if np.any(over):
-        c = rgb[over]
-        y = np.clip(c @ LUMA, 0.0, None)[:, None]
-        p = peak[over]
-        # scale the chroma (c - y) so that the largest component lands on 1; a grey brighter than
-        # white becomes white.
-        t = np.where(p > y, (1.0 - np.minimum(y, 1.0)) / np.maximum(p - y, 1e-12), 0.0)
-        rgb[over] = np.minimum(y, 1.0) + (c - y) * t
+def desaturate(rgb: np.ndarray) -> np.ndarray:
+    """Move each out-of-range colour towards its grey of equal luminance until it fits [0, 1]."""
+    rgb = np.array(rgb, np.float32, copy=True)
+    hi = rgb.max(axis=-1)
+    lo = rgb.min(axis=-1)
+    out_of_range = (hi > 1.0) | (lo < 0.0)
+    if np.any(out_of_range):
+        c = rgb[out_of_range].astype(np.float64)
+        y = np.clip(c @ LUMA.astype(np.float64), 0.0, 1.0)[:, None]
+        h = c.max(axis=-1, keepdims=True)
+        lo_ = c.min(axis=-1, keepdims=True)
+        # largest t in [0, 1] with y + (c - y) t inside [0, 1] for every component
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t_hi = np.where(h > 1.0, (1.0 - y) / (h - y), 1.0)
+            t_lo = np.where(lo_ < 0.0, y / (y - lo_), 1.0)
+        t = np.clip(np.nan_to_num(np.minimum(t_hi, t_lo), nan=0.0), 0.0, 1.0)
+        rgb[out_of_range] = np.clip(y + (c - y) * t, 0.0, 1.0)
     return rgb
 
 
-def _colorclip(rgba: np.ndarray, mode: str) -> np.ndarray:
+def colorclip(rgba: np.ndarray, mode: str) -> np.ndarray:
     out = np.array(rgba, np.float32, copy=True)
     if out.shape[-1] < 4:
         return np.clip(out, 0.0, 1.0)
@@ -106,67 +141,120 @@ def _colorclip(rgba: np.ndarray, mode: str) -> np.ndarray:
 
 
 def rgbe_encode(rgb: np.ndarray) -> np.ndarray:
-    """Float RGB (..., 3) to Radiance RGBE bytes (..., 4): mantissas scaled by frexp of the max."""
-    rgb = np.asarray(rgb, np.float32)
+    """Float RGB (..., 3) to Radiance RGBE bytes (..., 4).
+
+    Radiance's rule: with v = max(R, G, B) = m * 2**e (frexp, 0.5 <= m < 1), each mantissa byte is
+    floor(component * 256 * m / v) and the exponent byte e + 128; v < 1e-32 (and negative colours)
+    give four zero bytes. Negative components are clipped to 0, exponents to the byte range.
+    """
+    rgb = np.maximum(np.nan_to_num(np.asarray(rgb, np.float64), nan=0.0), 0.0)
     v = rgb.max(axis=-1)
     mant, exp = np.frexp(v)
     out = np.zeros(rgb.shape[:-1] + (4,), np.uint8)
-    ok = v >= 1e-32
+    ok = (v >= 1e-32) & np.isfinite(v) & (exp + 128 <= 255)
+    big = np.isinf(v) | (exp + 128 > 255)        # beyond RGBE's range: the largest encodable value
     scale = np.where(ok, mant * 256.0 / np.where(ok, v, 1.0), 0.0)
     out[..., :3] = np.clip(np.floor(rgb * scale[..., None]), 0, 255).astype(np.uint8)
-    out[..., 3] = np.where(ok, np.clip(exp + 128, 0, 255), 0).astype(np.uint8)
+    out[..., 3] = np.where(ok, exp + 128, 0).astype(np.uint8)
+    out[big] = 255
     return out
 
 
 def rgbe_decode(rgbe: np.ndarray) -> np.ndarray:
-    """RGBE bytes (..., 4) to float RGB (..., 3), using the pixel-centre convention (+0.5)."""
+    """RGBE bytes (..., 4) to float RGB (..., 3): (byte + 0.5) * 2**(E - 136), Radiance's
+    centre-of-interval rule; exponent byte 0 means black."""
     rgbe = np.asarray(rgbe)
     e = rgbe[..., 3].astype(np.int32)
-    f = np.where(e > 0, np.ldexp(1.0, e - (128 + 8)), 0.0).astype(np.float32)
-    return ((rgbe[..., :3].astype(np.float32) + 0.5) * f[..., None]).astype(np.float32) * (e > 0)[..., None]
+    f = np.where(e > 0, np.ldexp(1.0, e - (128 + 8)), 0.0)
+    return ((rgbe[..., :3].astype(np.float64) + 0.5) * f[..., None]).astype(np.float32)
 
 
-def _quantise(values: np.ndarray, levels: int, dtype, dither: bool, seed: int) -> np.ndarray:
-    scaled = values * levels
+@njit(cache=True)
+def _quantise_kernel(src, levels, out):
+    """Round src * levels to the nearest integer in [0, levels]; NaN becomes 0. One pass, no
+    temporaries: the hot path of every 8/16-bit writer."""
+    flat_in = src.reshape(-1)
+    flat_out = out.reshape(-1)
+    for i in range(flat_in.size):
+        x = flat_in[i] * levels
+        if x >= levels:
+            flat_out[i] = levels
+        elif x > 0.0:
+            flat_out[i] = np.int64(x + 0.5)     # x >= 0, so floor(x + 0.5) = round half up
+        else:
+            flat_out[i] = 0                     # also NaN
+
+
+def quantise(values: np.ndarray, levels: int, dtype, dither: bool = False, seed: int = 0) -> np.ndarray:
+    """Float [0, 1] data to integers 0..levels (round to nearest, ties up), optionally dithered."""
+    v = np.ascontiguousarray(values, np.float32)
     if dither:
         rng = np.random.default_rng(seed)
-        scaled = scaled + rng.uniform(-0.5, 0.5, size=scaled.shape).astype(np.float32)
-    return np.clip(np.rint(scaled), 0, levels).astype(dtype)
+        v = v + rng.uniform(-0.5, 0.5, size=v.shape).astype(np.float32) / np.float32(levels)
+    out = np.empty(v.shape, dtype)
+    _quantise_kernel(v, np.float32(levels), out)
+    return out
+
+
+def _colour_rules(rgba: np.ndarray, dst: DataType, opts: ConvertOptions) -> np.ndarray:
+    """Rules 1-4 on RGBA float data for a colour target; returns RGBA float32."""
+    if not opts.premultiplied_output:
+        rgba = unpremultiply(rgba)
+    if not dst.is_quantized:
+        return rgba
+    if opts.desaturate:
+        rgba = np.concatenate([desaturate(rgba[..., :3]), rgba[..., 3:]], axis=-1)
+    rgba = colorclip(rgba, opts.colorclip)
+    if opts.gamma != 1.0:
+        rgba = np.power(rgba, np.float32(1.0 / opts.gamma))
+    return rgba
+
+
+def _plain_clip_suffices(dst: DataType, opts: ConvertOptions) -> bool:
+    """True when the rules reduce to clipping each wanted component to [0, 1] (which the
+    quantiser does anyway), so the RGBA temporaries can be skipped: the writers' hot path."""
+    if not opts.premultiplied_output or opts.desaturate or opts.gamma != 1.0:
+        return False
+    if not dst.is_quantized:
+        return True
+    if opts.colorclip == "raw":
+        return True
+    if opts.colorclip == "rgb":
+        return 3 not in dst.view            # only the alpha clip depends on the other components
+    return dst.view == (3,)                 # alpha mode: A alone is a plain clip
 
 
 def to_file(values: np.ndarray, src: DataType | str, dst: DataType | str,
             options: ConvertOptions | None = None) -> np.ndarray:
-    """Convert a buffer's full-precision ``values`` (H, W, C of ``src``) to ``dst`` file samples."""
+    """Convert full-precision ``values`` of a ``src`` buffer to ``dst`` file samples (H, W, C).
+
+    ``values`` holds either the components ``src`` sees or its whole colour storage (RGBA).
+    """
     src, dst = datatype(src), datatype(dst)
     opts = options or ConvertOptions()
     if not compatible(src, dst):
         raise UnsupportedDataTypeError("(conversion)", dst.name, [src.name])
     v = np.asarray(values)
-    if src.storage == "colour" and dst.storage == "colour" and v.shape[-1] == 4:
-        rgba = v.astype(np.float32, copy=False)
-        if not opts.premultiply and opts.colorclip != "raw":
-            rgba = _unpremultiply(rgba)
+    if v.ndim == 2:
+        v = v[:, :, None]
+    if dst.storage == "colour" and src.kind not in ("uv",):
+        rgba = widen_to_rgba(v)
         if dst.kind == "shared-exponent colour":
+            if not opts.premultiplied_output:
+                rgba = unpremultiply(rgba)
             return rgbe_encode(rgba[..., :3])
-        if dst.is_quantized:
-            if opts.desaturate:
-                rgba = np.concatenate([_desaturate(rgba[..., :3]), rgba[..., 3:]], axis=-1)
-            rgba = _colorclip(rgba, opts.colorclip)
-        v = rgba[..., list(dst.view)]
-    elif dst.kind == "shared-exponent colour":
-        rgb = v[..., :3] if v.shape[-1] >= 3 else np.repeat(v[..., :1], 3, axis=-1)
-        return rgbe_encode(rgb)
-    elif dst.is_quantized and dst.sample != "i16":
-        v = np.clip(v.astype(np.float32, copy=False), 0.0, 1.0)
+        if _plain_clip_suffices(dst, opts):
+            v = rgba if dst.view == (0, 1, 2, 3) else rgba[..., list(dst.view)]
+        else:
+            v = _colour_rules(rgba, dst, opts)[..., list(dst.view)]
     if dst.sample in ("u8", "u16"):
-        if dst.kind in ("colour", "scalar") and opts.gamma != 1.0:
-            v = np.power(np.clip(v, 0.0, None), 1.0 / opts.gamma)
         levels, dt = (255, np.uint8) if dst.sample == "u8" else (65535, np.uint16)
-        return _quantise(v.astype(np.float32, copy=False), levels, dt, opts.dither, opts.dither_seed)
+        return quantise(v, levels, dt, opts.dither, opts.dither_seed)
     if dst.sample == "i16":
-        return np.rint(np.clip(v, -1.0, 1.0) * 32767).astype(np.int16)
+        return np.rint(np.clip(np.nan_to_num(v), -1.0, 1.0) * 32767).astype(np.int16)
     if dst.sample == "f16":
-        return v.astype(np.float16)
+        with np.errstate(over="ignore"):
+            return np.ascontiguousarray(v, dtype=np.float16)
     if dst.sample == "f32":
         return np.ascontiguousarray(v, dtype=np.float32)
     if dst.sample == "u32":
@@ -181,11 +269,11 @@ def from_file(pixels: np.ndarray, dt: DataType | str) -> np.ndarray:
     dt = datatype(dt)
     p = np.asarray(pixels)
     if dt.sample == "u8":
-        return p.astype(np.float32) / 255.0
+        return p.astype(np.float32) / np.float32(255.0)
     if dt.sample == "u16":
-        return p.astype(np.float32) / 65535.0
+        return p.astype(np.float32) / np.float32(65535.0)
     if dt.sample == "i16":
-        return p.astype(np.float32) / 32767.0
+        return p.astype(np.float32) / np.float32(32767.0)
     if dt.sample == "rgbe":
         return rgbe_decode(p)
     if dt.sample in ("f16", "f32"):

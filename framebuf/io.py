@@ -176,6 +176,16 @@ def channel_names(buf: FrameBuffer, dt: DataType, bare: bool) -> tuple[str, ...]
     return tuple(f"{buf.name}.{c}" for c in dt.channels)
 
 
+def _source_values(buf: FrameBuffer, dt: DataType) -> np.ndarray:
+    """What the conversion starts from: a standard colour buffer written as another colour type
+    uses its whole shared RGBA storage (an ``rgb`` buffer written as ``rgba`` keeps the rendered
+    alpha, and ``colorclip`` sees alpha as mental ray does); anything else its own components."""
+    if (not buf.user and buf.datatype.storage == "colour" and dt.storage == "colour"
+            and buf.storage.ndim == 3 and buf.storage.shape[2] == 4):
+        return buf.storage
+    return buf.data
+
+
 def prepare_layers(spec: FormatSpec, bufs: list[FrameBuffer], datatype_: str | DataType | None,
                    conv: convert.ConvertOptions) -> list[Layer]:
     if len(bufs) > 1 and not spec.multi_layer:
@@ -192,7 +202,7 @@ def prepare_layers(spec: FormatSpec, bufs: list[FrameBuffer], datatype_: str | D
         bare = buf is primary or len(bufs) == 1
         if dt.kind == "depth" and not buf.user and not bare_depth_used:
             bare, bare_depth_used = True, True  # the standard depth buffer is plain "Z"
-        pixels = convert.to_file(buf.data, buf.datatype, dt, conv)
+        pixels = convert.to_file(_source_values(buf, dt), buf.datatype, dt, conv)
         layers.append(Layer(buf.name, dt, np.ascontiguousarray(pixels), channel_names(buf, dt, bare)))
     names = [c for layer in layers for c in layer.channels]
     if len(names) != len(set(names)):
@@ -223,6 +233,8 @@ def write(buffers, path, filetype: str | None = None, datatype: str | DataType |
             f"options: {', '.join(allowed)}"
         )
     comp = options.get("compression")
+    if isinstance(comp, str):
+        comp = options["compression"] = comp.strip().lower()
     if comp is not None:
         if not spec.compressions:
             raise UnsupportedOptionError(f"format {spec.name!r} has no compression choice")
@@ -236,9 +248,18 @@ def write(buffers, path, filetype: str | None = None, datatype: str | DataType |
     width, height = bufs[0].width, bufs[0].height
     check_size(spec, width, height, options.get("fit", False))
     layers = prepare_layers(spec, bufs, datatype, conv)
-    image = Image(layers, attributes=dict(options.pop("attributes", None) or {}))
-    with atomic_output(path) as tmp:
-        spec.writer(tmp, image, options)
+    attributes = options.pop("attributes", None)
+    if attributes is None and isinstance(buffers, FrameBufferSet):
+        attributes = buffers.attributes       # a copy keeps the header metadata it read
+    image = Image(layers, attributes=dict(attributes or {}),
+                  info={"premultiplied": conv.premultiplied_output})
+    try:
+        with atomic_output(path) as tmp:
+            spec.writer(tmp, image, options)
+    except FramebufError:
+        raise
+    except OSError as exc:
+        raise FramebufError(f"{path}: cannot write: {exc.strerror or exc}") from None
     return Path(path)
 
 
@@ -270,9 +291,14 @@ def read_image(path, filetype: str | None = None, **options) -> Image:
         image = spec.reader(str(p), options)
     except FramebufError:
         raise
-    except (ValueError, IndexError, KeyError, EOFError, OSError, TypeError) as exc:
+    except MemoryError:
+        raise CorruptFileError(p, f"the {spec.name} header asks for more memory than there is") from None
+    except Exception as exc:  # noqa: BLE001 - decoders raise anything (SyntaxError, RuntimeError ...)
         # a reader should raise CorruptFileError itself; this is the safety net
         raise CorruptFileError(p, f"cannot decode as {spec.name}: {exc}") from None
+    if not image.layers or any(layer.pixels.shape[:2] != image.layers[0].pixels.shape[:2]
+                               for layer in image.layers):
+        raise CorruptFileError(p, f"the {spec.name} reader found no consistent image layers")
     image.info.setdefault("format", spec.name)
     return image
 

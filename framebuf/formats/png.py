@@ -1,0 +1,57 @@
+"""PNG (``png``): 8-bit RGB or RGBA through Pillow.
+
+mental ray's table lists ``rgb`` and ``rgba`` (default ``rgba``, reference section 5) with "RLE"
+compression; PNG's only compression is deflate, so that is what ``compression`` offers, and
+``compress_level`` sets its effort (0-9, default 6 like libpng's and Pillow's). Colour is stored as
+the buffer holds it: premultiplied unless ``premultiply off`` (PNG itself defines straight alpha).
+"""
+
+from __future__ import annotations
+
+from ..errors import UnsupportedOptionError
+from ..hookspecs import hookimpl
+from . import _pillow
+from .base import FormatSpec
+
+SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _level(options) -> int:
+    level = options.get("compress_level", 6)
+    try:
+        level = int(level)
+    except (TypeError, ValueError):
+        level = -1
+    if not 0 <= level <= 9:
+        raise UnsupportedOptionError(f"png compress_level must be 0-9, not {options.get('compress_level')!r}")
+    return level
+
+
+def write(path, image, options):
+    _pillow.write_layer(path, image, "png", "PNG", compress_level=_level(options))
+
+
+def read(path, options):
+    return _pillow.read_file(path, "png", ("PNG",))
+
+
+@hookimpl
+def framebuf_formats():
+    return [FormatSpec(
+        name="png",
+        description="Portable Network Graphics, 8-bit RGB or RGBA",
+        extensions=("png",),
+        datatypes=("rgb", "rgba"),
+        default_datatype="rgba",
+        writer=write,
+        reader=read,
+        compressions=("deflate",),
+        default_compression="deflate",
+        options={"compress_level": "deflate effort 0 (store) to 9 (smallest), default 6"},
+        max_width=2**31 - 1,
+        max_height=2**31 - 1,
+        sniff=lambda head: head.startswith(SIGNATURE),
+        notes="mental ray's 'RLE' for png is deflate, PNG's only compression. Written by Pillow; "
+              "colour is stored as the buffer holds it (premultiplied unless premultiply off). "
+              "The reader turns grey, palette and 16-bit PNGs into 8-bit rgb/rgba.",
+    )]
