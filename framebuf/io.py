@@ -119,7 +119,7 @@ def _usable(spec: FormatSpec, for_reading: bool) -> FormatSpec:
 
 # -- writing -----------------------------------------------------------------------------------
 
-def _as_buffers(buffers) -> list[FrameBuffer]:
+def _as_buffers(buffers, requested=None) -> list[FrameBuffer]:
     if isinstance(buffers, FrameBuffer):
         return [buffers]
     if isinstance(buffers, FrameBufferSet):
@@ -127,10 +127,12 @@ def _as_buffers(buffers) -> list[FrameBuffer]:
     if isinstance(buffers, np.ndarray):
         arr = buffers if buffers.ndim == 3 else buffers[:, :, None]
         name = {1: "a_fp", 2: "vta", 3: "rgb_fp", 4: "rgba_fp"}.get(arr.shape[2])
+        if requested is not None and len(datatype(requested).view) == arr.shape[2]:
+            name = datatype(requested).name      # a bare array is taken to be of the asked type
         if name is None:
             raise FramebufError(f"cannot write an array with {arr.shape[2]} components")
         fbs = FrameBufferSet(arr.shape[1], arr.shape[0])
-        return [fbs.add("", name, user=True, data=arr.astype(np.float32))]
+        return [fbs.add("", name, user=True, data=arr.astype(datatype(name).dtype))]
     out = list(buffers)
     if not all(isinstance(b, FrameBuffer) for b in out):
         raise FramebufError("write() takes a FrameBuffer, a FrameBufferSet, a list of them or an array")
@@ -220,7 +222,7 @@ def write(buffers, path, filetype: str | None = None, datatype: str | DataType |
     Returns the path written. The file appears atomically or not at all.
     """
     spec = find_format(filetype, path)
-    bufs = _as_buffers(buffers)
+    bufs = _as_buffers(buffers, datatype)
     if not bufs:
         raise FramebufError("nothing to write: no buffers given")
     conv_kwargs = {k: options.pop(k) for k in list(options) if k in convert.ConvertOptions.FIELDS}
