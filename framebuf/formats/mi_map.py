@@ -286,6 +286,8 @@ def framebuf_formats():
             "pyramid": "also store box-halved levels down to 1x1 (at most 20 levels)",
             "byteorder": "native (default, the host's), little or big",
         },
+        max_width=2 ** 32 - 1,  # u32 fields
+        max_height=2 ** 32 - 1,
         sniff=lambda head: head[:8] == MAGIC,
         notes=NOTES,
     )]
