@@ -109,6 +109,8 @@ class Param:
             return "(required)"
         if self.default is None:
             return "-"
+        if self.default == "":
+            return '""'
         if self.default == PRIMARY and self.type == "buffer":
             return "primary"
         if self.type == "color":
@@ -469,3 +471,16 @@ def describe(spec: ShaderSpec) -> list[dict]:
         rows.append({"param": p.name, "type": t, "default": p.describe_default(),
                      "role": ",".join(role), "doc": p.doc})
     return rows
+
+
+def blur(pixels, radius: float, filter: str = "gauss", out=None):
+    """Filter an (H, W, C) float array with one of the built-in post-filters (``box``, ``triangle``,
+    ``gauss``, ``mitchell``, ``lanczos``; separable, border taps renormalised). A building block
+    for shaders such as a glow; ``out`` may be ``pixels`` itself."""
+    from shaders.filters import PROFILES, kernel_weights, separable_filter
+
+    if filter not in PROFILES:
+        raise ShaderError(f"unknown filter {filter!r}; filters: {', '.join(PROFILES)}")
+    if not radius > 0:
+        raise ShaderError(f"filter radius must be positive, got {radius}")
+    return separable_filter(pixels, kernel_weights(filter, radius), out)
