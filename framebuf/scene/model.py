@@ -516,7 +516,10 @@ def _describe(scene: Scene) -> str:
                 if st.types:
                     head += f" on {format_types(st.types)}"
                 if st.params:
-                    head += " (" + ", ".join(f'"{k}" {_fmt_value(v)}' for k, v in st.params.items()) + ")"
+                    shown = [f'"{k}" {_fmt_value(v)}' for k, v in list(st.params.items())[:4]]
+                    if len(st.params) > 4:
+                        shown.append(f"... {len(st.params)} parameters")
+                    head += " (" + ", ".join(shown) + ")"
                 lines.append(head + f"  [{_fmt_loc(st.location)}]")
             elif isinstance(st, FileOutput):
                 t = format_types(st.types) if st.types else "(format default type)"

@@ -369,7 +369,7 @@ class Parser:
         incremental = self._incremental
         self._incremental = False
         if kw == "options":
-            self.parse_options()
+            self.parse_options(incremental)
         elif kw == "camera":
             self.parse_camera(incremental)
         elif kw == "declare":
@@ -439,10 +439,13 @@ class Parser:
         del start
 
     # -- options ------------------------------------------------------------------------------------
-    def parse_options(self):
+    def parse_options(self, incremental=False):
         start = self.next()
         name = self.expect_string("the options name")
-        o = self.scene_options_for(name, start)
+        o = self.scene.all_options.get(name) if incremental else None
+        if o is None:
+            o = self.scene_options_for(name, start)
+        self.scene.options = o
         while True:
             tok = self.peek()
             if self.is_word(tok, "end"):
@@ -913,6 +916,11 @@ class Parser:
                     else:
                         out.shader = inst.shader
                         out.params = dict(inst.params)
+                if isinstance(out, ShaderOutput) and out.shader and out.shader not in sc.shader_decls \
+                        and not any(isinstance(k, str) and k == "contour" for k, _ in out.types):
+                    f, line, col = out.location
+                    sc.warnings.append(f"{f}:{line}:{col}: output shader \"{out.shader}\" is not declared "
+                                       f"in the scene or its includes")
 
 
 # formats that are also data-type names: ``output "rgb" "x.rgb"`` is a valid format-only statement
