@@ -1,0 +1,258 @@
+"""Softimage Zpic, Alias pix, Quantel PAL/NTSC, Wavefront RLB, and copying between formats.
+
+Expected bytes are built by hand from reference section 6 (header fields with ``struct.pack``, pixel
+bytes in the documented order); Quantel files are also decoded by netpbm's ``yuvtoppm`` when it
+is installed.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import struct
+import subprocess
+
+import numpy as np
+import pytest
+
+import framebuf
+from framebuf.errors import CorruptFileError, FramebufError, ImageSizeError
+
+
+def buffer(dtype: str, data: np.ndarray):
+    fbs = framebuf.FrameBufferSet(data.shape[1], data.shape[0])
+    return fbs.add("b", dtype, user=True, data=np.asarray(data).astype(framebuf.datatype(dtype).dtype))
+
+
+def expect_corrupt(path, data: bytes, filetype=None, **options):
+    path.write_bytes(data)
+    with pytest.raises(CorruptFileError):
+        framebuf.read(path, filetype, **options)
+
+
+def fuzz(tmp_path, good: bytes, name: str, filetype: str, rounds: int = 30, **options):
+    """Truncate and scribble on a good file: reading must succeed or raise CorruptFileError."""
+    rng = np.random.default_rng(len(good))
+    for _ in range(rounds):
+        data = bytearray(good[: int(rng.integers(0, len(good) + 1))])
+        for i in rng.integers(0, max(1, len(data)), 3):
+            if data:
+                data[int(i)] = int(rng.integers(0, 256))
+        (tmp_path / name).write_bytes(bytes(data))
+        try:
+            framebuf.read(tmp_path / name, filetype, **options)
+        except CorruptFileError:
+            pass
+
+
+# -- Softimage Zpic ------------------------------------------------------------------------------------
+
+def pic_header(width: int, height: int) -> bytes:
+    """A Softimage PIC header (reference 6.1), enough for Zpic to find its size."""
+    return (struct.pack(">If", 0x5380F634, 3.71) + b"companion".ljust(80, b"\0") + b"PICT"
+            + struct.pack(">HHfHH", width, height, width / height, 3, 0))
+
+
+ZDATA = np.array([[1.0, np.inf, 2.5], [np.inf, 0.125, 1e5]], np.float32)[:, :, None]
+
+
+def test_zpic_bytes_and_nothing_hit(tmp_path):
+    path = framebuf.write(buffer("z", ZDATA), tmp_path / "shot.Zpic")
+    # top row first, big-endian float32, +inf written as 0
+    expected = struct.pack(">6f", 1.0, 0.0, 2.5, 0.0, 0.125, 1e5)
+    assert path.read_bytes() == expected
+    back = framebuf.read(path, width=3, height=2)
+    np.testing.assert_array_equal(list(back)[0].data, ZDATA)
+
+
+def test_zpic_size_from_options_or_companion_pic(tmp_path):
+    path = framebuf.write(buffer("z", ZDATA), tmp_path / "shot.Zpic")
+    np.testing.assert_array_equal(framebuf.read_image(path, width=3).layers[0].pixels, ZDATA)
+    np.testing.assert_array_equal(framebuf.read_image(path, height=2).layers[0].pixels, ZDATA)
+    with pytest.raises(FramebufError, match="width and height"):
+        framebuf.read(path)  # no size anywhere: a clear refusal
+    (tmp_path / "shot.pic").write_bytes(pic_header(3, 2) + b"\0" * 20)
+    image = framebuf.read_image(path)
+    assert image.info["size_from"] == "companion pic"
+    np.testing.assert_array_equal(image.layers[0].pixels, ZDATA)
+
+
+def test_zpic_corrupt_inputs(tmp_path):
+    good = framebuf.write(buffer("z", ZDATA), tmp_path / "g.Zpic").read_bytes()
+    for data in (good[:-1], good[:-4], good + b"\0\0\0\0", b"", b"\0\0"):
+        expect_corrupt(tmp_path / "bad.Zpic", data, width=3, height=2)
+    expect_corrupt(tmp_path / "bad.Zpic", good + b"\0" * 4, width=5)  # 7 values: not whole rows
+    (tmp_path / "c.pic").write_bytes(pic_header(3, 2))
+    expect_corrupt(tmp_path / "c.Zpic", good[:-4])  # companion says 6 pixels, file has 5
+    fuzz(tmp_path, good, "f.Zpic", "Zpic", width=3, height=2)
+
+
+# -- Alias pix -----------------------------------------------------------------------------------------
+
+def alias_header(w, h, bits):
+    return struct.pack(">5H", w, h, 0, 0, bits)
+
+
+def test_alias_rgb_bytes_with_long_runs(tmp_path):
+    w = 300
+    img = np.zeros((3, w, 3), np.uint8)
+    img[0] = (10, 20, 30)                      # one 300-pixel run: 255 + 45
+    img[1, :3] = [(1, 2, 3), (4, 5, 6), (4, 5, 6)]
+    img[1, 3:] = (200, 100, 50)                # 297 more: 255 + 42
+    img[2, :] = (7, 7, 7)
+    img[2, -1] = (8, 8, 8)                     # 299 + 1
+    body = b"".join([
+        bytes([255, 30, 20, 10]), bytes([45, 30, 20, 10]),                     # row 0 (top)
+        bytes([1, 3, 2, 1]), bytes([2, 6, 5, 4]),
+        bytes([255, 50, 100, 200]), bytes([42, 50, 100, 200]),                 # row 1
+        bytes([255, 7, 7, 7]), bytes([44, 7, 7, 7]), bytes([1, 8, 8, 8]),        # row 2
+    ])
+    path = framebuf.write(buffer("rgb", img / 255.0), tmp_path / "a.als")
+    assert path.read_bytes() == alias_header(w, 3, 24) + body
+    image = framebuf.read_image(path)
+    assert image.layers[0].datatype.name == "rgb"
+    np.testing.assert_array_equal(image.layers[0].pixels, img)
+
+
+def test_alias_runs_stop_at_row_ends(tmp_path):
+    img = np.full((2, 4, 3), 9, np.uint8)  # the same colour everywhere: still one packet per row
+    path = framebuf.write(buffer("rgb", img / 255.0), tmp_path / "r.pix")
+    assert path.read_bytes() == alias_header(4, 2, 24) + bytes([4, 9, 9, 9]) * 2
+
+
+def test_alias_matte_variant(tmp_path):
+    a = np.zeros((2, 260, 1), np.uint8)
+    a[0] = 128
+    a[1, :2] = [[5], [6]]
+    a[1, 2:] = 255
+    body = bytes([255, 128, 5, 128, 1, 5, 1, 6, 255, 255, 3, 255])
+    path = framebuf.write(buffer("a", a / 255.0), tmp_path / "m.als", datatype="a")
+    assert path.read_bytes() == alias_header(260, 2, 8) + body
+    image = framebuf.read_image(path)
+    assert image.layers[0].datatype.name == "a"
+    np.testing.assert_array_equal(image.layers[0].pixels, a)
+
+
+def test_alias_reads_runs_crossing_rows(tmp_path):
+    # another writer may let a run continue into the next row; we read it like ImageMagick
+    path = tmp_path / "cross.pix"
+    path.write_bytes(alias_header(2, 2, 24) + bytes([3, 1, 2, 3, 1, 4, 5, 6]))
+    pixels = framebuf.read_image(path).layers[0].pixels
+    assert pixels.reshape(4, 3).tolist() == [[3, 2, 1]] * 3 + [[6, 5, 4]]
+
+
+def test_alias_corrupt_inputs(tmp_path):
+    good = framebuf.write(buffer("rgb", np.random.default_rng(2).random((4, 9, 3))),
+                          tmp_path / "g.als").read_bytes()
+    hdr = alias_header(2, 1, 24)
+    bad = [
+        b"", good[:7], good[:10], good[:-1], good[:-4], good + b"\x01",
+        hdr + bytes([0, 1, 2, 3]) + bytes([2, 1, 2, 3]),          # count 0
+        hdr + bytes([3, 1, 2, 3]),                                # run past the last pixel
+        hdr + bytes([1, 1, 2, 3]),                                # ends one pixel short
+        struct.pack(">5H", 2, 1, 0, 0, 16) + bytes([2, 1, 2, 3]),  # 16 bits per pixel
+        struct.pack(">5H", 0, 1, 0, 0, 24),                       # empty image
+    ]
+    for data in bad:
+        expect_corrupt(tmp_path / "bad.als", data)
+    fuzz(tmp_path, good, "f.als", "alias")
+
+
+# -- Quantel / Abekas YUV -------------------------------------------------------------------------------
+
+# studio-range BT.601 (Cb, Y, Cr) of the primaries, rounded: the textbook values
+YCC = {
+    "black": (128, 16, 128), "white": (128, 235, 128), "red": (90, 81, 240),
+    "green": (54, 145, 34), "blue": (240, 41, 110),
+}
+RGB = {"black": (0, 0, 0), "white": (255, 255, 255), "red": (255, 0, 0), "green": (0, 255, 0),
+       "blue": (0, 0, 255)}
+
+
+def quantel_test_image(w: int, h: int) -> np.ndarray:
+    """Horizontal bands of pure colours, plus one pair that mixes red and white."""
+    img = np.zeros((h, w, 3), np.uint8)
+    names = list(RGB)
+    for y in range(h):
+        img[y] = RGB[names[y * len(names) // h]]
+    img[0, 0], img[0, 1] = RGB["red"], RGB["white"]
+    return img
+
+
+def quantel_expected(img: np.ndarray) -> bytes:
+    h, w = img.shape[:2]
+    names = list(RGB)
+    out = bytearray()
+    for y in range(h):
+        name = names[y * len(names) // h]
+        cb, yy, cr = YCC[name]
+        row = [cb, yy, cr, yy] * (w // 2)
+        if y == 0:
+            # red + white: Y 81 and 235; chroma of the mean colour (1, .5, .5):
+            # Cb = 128 - 37.797 - 74.203/2 + 112/2 = 109.1 -> 109; Cr = 128 + 112 - 46.893 - 9.107 = 184
+            row[:4] = [109, 81, 184, 235]
+        out += bytes(row)
+    return bytes(out)
+
+
+@pytest.mark.parametrize("fmt, w, h", [("qntpal", 720, 576), ("qntntsc", 720, 486)])
+def test_quantel_bytes(tmp_path, fmt, w, h):
+    img = quantel_test_image(w, h)
+    path = framebuf.write(buffer("rgb", img / 255.0), tmp_path / f"q.{fmt}")
+    data = path.read_bytes()
+    assert len(data) == w * h * 2
+    assert data == quantel_expected(img)
+    back = framebuf.read_image(path)
+    assert back.info["format"] == fmt
+    ours = back.layers[0].pixels.astype(int)
+    diff = np.abs(ours - img.astype(int))
+    diff[0, :2] = 0  # the mixed pair shares one chroma (4:2:2), so its colours are not kept
+    assert diff.max() <= 2  # pairs of one colour: only 8-bit YCbCr rounding
+
+
+@pytest.mark.skipif(shutil.which("yuvtoppm") is None, reason="netpbm's yuvtoppm is not installed")
+@pytest.mark.parametrize("fmt, w, h", [("qntpal", 720, 576), ("qntntsc", 720, 486)])
+def test_quantel_read_by_yuvtoppm(tmp_path, fmt, w, h):
+    from PIL import Image as PILImage
+
+    rng = np.random.default_rng(8)
+    img = np.repeat(rng.integers(0, 256, (h, w // 2, 3)), 2, axis=1).astype(np.uint8)
+    path = framebuf.write(buffer("rgb", img / 255.0), tmp_path / f"n.{fmt}")
+    ppm = subprocess.run(["yuvtoppm", str(w), str(h), str(path)], capture_output=True, check=True).stdout
+    theirs = np.asarray(PILImage.open(io.BytesIO(ppm)).convert("RGB")).astype(int)
+    assert theirs.shape == (h, w, 3)
+    # chroma is constant over each pair, so only 8-bit YCbCr rounding is left
+    assert np.abs(theirs - img).max() <= 3
+    assert np.abs(theirs - img).mean() < 1.0
+
+
+def test_quantel_other_size_needs_fit(tmp_path):
+    red = buffer("rgb", np.tile(np.array([1.0, 0, 0], np.float32), (50, 100, 1)))
+    with pytest.raises(ImageSizeError, match="fit=True"):
+        framebuf.write(red, tmp_path / "x.qntpal")
+    assert not (tmp_path / "x.qntpal").exists()
+    path = framebuf.write(red, tmp_path / "x.qntpal", fit=True)
+    data = np.frombuffer(path.read_bytes(), np.uint8).reshape(576, 360, 4)
+    # 100x50 scales by 7.2 to 720x360, centred: black bars of 108 rows above and below
+    assert (data[:108] == (128, 16, 128, 16)).all()
+    assert (data[108:468] == (90, 81, 240, 81)).all()
+    assert (data[468:] == (128, 16, 128, 16)).all()
+
+
+def test_quantel_fit_pillarbox_and_shrink(tmp_path):
+    img = np.zeros((1152, 720, 3), np.float32)
+    img[:, :360] = 1.0  # left half white
+    path = framebuf.write(buffer("rgb", img), tmp_path / "tall.qntpal", fit=True)
+    data = np.frombuffer(path.read_bytes(), np.uint8).reshape(576, 360, 4)
+    # halved to 360x576 and centred: a 180-pixel black bar (90 pairs) each side; the filter
+    # (4 taps when halving) blurs only the two pairs at the white/black edge of the picture
+    assert (data[:, :90] == (128, 16, 128, 16)).all()
+    assert (data[:, 90:179] == (128, 235, 128, 235)).all()
+    assert ((16 < data[:, 179, 3]) & (data[:, 179, 3] < 235)).all()
+    assert (data[:, 181:] == (128, 16, 128, 16)).all()
+
+
+def test_quantel_corrupt_inputs(tmp_path):
+    for size in (0, 1, 720 * 576 * 2 - 1, 720 * 576 * 2 + 2, 720 * 486 * 2 - 4):
+        expect_corrupt(tmp_path / "bad.qntpal", b"\x80" * size)
+        expect_corrupt(tmp_path / "bad.qntntsc", b"\x80" * size, "qntntsc")
