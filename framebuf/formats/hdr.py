@@ -1,0 +1,140 @@
+"""Radiance HDR (``hdr``): shared-exponent RGBE pixels, new-style run-length scanlines
+(reference 6.7).
+
+Layout::
+
+    "#?RADIANCE\\n", header lines ("FORMAT=32-bit_rle_rgbe", "EXPOSURE=...", "SOFTWARE=..."),
+    an empty line, the resolution line "-Y <height> +X <width>\\n" (top row first, left to right)
+    per scanline, when 8 <= width <= 32767 and compression is rle:
+        2, 2, width >> 8, width & 255, then the R, G, B and E planes one after the other, each as
+        packets: byte b > 128 repeats the next byte b - 128 times, else b literal bytes follow
+    otherwise: flat rows of 4-byte R G B E pixels
+
+Choices (also in ``notes``):
+
+* Compression ``rle`` (default; the only way Radiance itself writes) or ``none`` (flat rows).
+  Widths outside 8..32767 always get flat rows: the RLE row marker cannot describe them.
+* ``EXPOSURE`` is written from the ``exposure`` attribute (default 1.0); the pixels are not
+  scaled by it. The reader multiplies repeated EXPOSURE lines (Radiance's rule) into the
+  ``exposure`` attribute and leaves the pixels alone.
+* Runs shorter than 3 bytes stay inside literals; runs hold at most 127 bytes, literals 128.
+* The reader takes ``-Y H +X W`` and ``+Y H +X W`` (flipped on read), new-style RLE, flat and
+  old-style run (1, 1, 1, n) pixels; it refuses the XYZE format and other orientations.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from ..datatypes import datatype
+from ..errors import CorruptFileError, UnsupportedOptionError
+from ..hookspecs import hookimpl
+from . import _rle
+from .base import FormatSpec, Image, Layer
+
+MAX_HEADER = 1 << 16  # a text header longer than this is taken as corrupt, not searched forever
+_RES = re.compile(rb"^([-+])Y (\d+) \+X (\d+)$")
+
+
+def sniff(head: bytes) -> bool:
+    return head.startswith(b"#?RADIANCE") or head.startswith(b"#?RGBE")
+
+
+def pack_header(width: int, height: int, exposure: float = 1.0) -> bytes:
+    return (b"#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n"
+            + f"EXPOSURE={exposure:.6g}\nSOFTWARE=framebuf\n\n-Y {height} +X {width}\n".encode("ascii"))
+
+
+def encode(rgbe: np.ndarray, rle: bool = True) -> bytes:
+    """Scanlines of an (H, W, 4) uint8 RGBE picture, top row first."""
+    rgbe = np.ascontiguousarray(rgbe, np.uint8)
+    w = rgbe.shape[1]
+    if rle and 8 <= w <= 0x7FFF:
+        return _rle.hdr_encode_rle(rgbe).tobytes()
+    return rgbe.tobytes()
+
+
+def _write(path: str, image: Image, options: dict) -> None:
+    layer = image.layers[0]
+    try:
+        exposure = float(image.attributes.get("exposure", 1.0))
+    except (TypeError, ValueError):
+        raise UnsupportedOptionError(f"hdr attribute exposure must be a number, not "
+                                     f"{image.attributes.get('exposure')!r}") from None
+    rle = options.get("compression", "rle") == "rle"
+    data = pack_header(layer.width, layer.height, exposure) + encode(layer.pixels, rle)
+    with open(path, "wb") as fh:
+        fh.write(data)
+
+
+def _read(path: str, options: dict) -> Image:
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        raise CorruptFileError(path, f"cannot read: {exc.strerror or exc}") from None
+    if not sniff(data[:10]):
+        raise CorruptFileError(path, "not a Radiance file (no '#?RADIANCE' line)")
+    blank = data.find(b"\n\n", 0, MAX_HEADER)
+    if blank < 0:
+        raise CorruptFileError(path, "no end of the text header (truncated or not Radiance)")
+    exposure = 1.0
+    for line in data[:blank].split(b"\n")[1:]:
+        if line.startswith(b"FORMAT="):
+            fmt = line[7:].strip()
+            if fmt != b"32-bit_rle_rgbe":
+                raise CorruptFileError(path, f"pixel format {fmt.decode('latin-1')!r} is not supported (only RGBE)")
+        elif line.startswith(b"EXPOSURE="):
+            try:
+                exposure *= float(line[9:])
+            except ValueError:
+                raise CorruptFileError(path, f"bad EXPOSURE line {line.decode('latin-1')!r}") from None
+    eol = data.find(b"\n", blank + 2, blank + 2 + 64)
+    if eol < 0:
+        raise CorruptFileError(path, "no resolution line after the header (truncated)")
+    m = _RES.match(data[blank + 2:eol].strip())
+    if not m:
+        raise CorruptFileError(path, f"unsupported resolution line {data[blank + 2:eol]!r}; expected -Y H +X W")
+    h, w = int(m.group(2)), int(m.group(3))
+    if h == 0 or w == 0 or h * w > (len(data) - eol) * 128 + 128:
+        # an RLE byte describes at most 127 pixels of a plane; more is impossible, not just large
+        raise CorruptFileError(path, f"image size {w}x{h} does not fit the {len(data)}-byte file")
+    pixels = np.zeros((h, w, 4), np.uint8)
+    status, _pos = _rle.hdr_decode(np.frombuffer(data, np.uint8), eol + 1, pixels)
+    if status != _rle.OK:
+        raise CorruptFileError(path, _rle.STATUS_TEXT[status])
+    if m.group(1) == b"+":
+        pixels = np.ascontiguousarray(pixels[::-1])
+    dt = datatype("rgbe")
+    attrs = {"exposure": exposure} if exposure != 1.0 else {}
+    return Image([Layer("", dt, pixels, dt.channels)], attributes=attrs,
+                 info={"exposure": exposure, "orientation": f"{m.group(1).decode()}Y +X"})
+
+
+NOTES = (
+    "Text header '#?RADIANCE', FORMAT=32-bit_rle_rgbe, EXPOSURE from the exposure attribute "
+    "(default 1, pixels not scaled), '-Y H +X W' (top row first). Compression rle (default): "
+    "new-style RLE scanlines (2 2 W>>8 W&255, planar R G B E); none, or widths outside 8..32767: "
+    "flat 4-byte pixels. The reader also takes +Y files and old-style run pixels."
+)
+
+
+@hookimpl
+def framebuf_formats():
+    return [FormatSpec(
+        name="hdr",
+        description="Radiance RGBE, new-style RLE scanlines",
+        extensions=("hdr", "rgbe"),
+        datatypes=("rgbe",),
+        default_datatype="rgbe",
+        compressions=("rle", "none"),
+        default_compression="rle",
+        writer=_write,
+        reader=_read,
+        max_width=(1 << 31) - 1,
+        max_height=(1 << 31) - 1,
+        sniff=sniff,
+        notes=NOTES,
+    )]
