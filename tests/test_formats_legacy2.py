@@ -256,3 +256,73 @@ def test_quantel_corrupt_inputs(tmp_path):
     for size in (0, 1, 720 * 576 * 2 - 1, 720 * 576 * 2 + 2, 720 * 486 * 2 - 4):
         expect_corrupt(tmp_path / "bad.qntpal", b"\x80" * size)
         expect_corrupt(tmp_path / "bad.qntntsc", b"\x80" * size, "qntntsc")
+
+
+# -- Wavefront RLB ---------------------------------------------------------------------------------------
+
+RLB_LAYOUT = ">14h16s24s24s24s24si128s128s64s32s32s20s24s8s32s2h4i4h100s"  # URT rlb_header.h
+
+
+def rlb_header(w: int, h: int) -> bytes:
+    window = (0, w - 1, 0, h - 1)
+    shorts = window + window + (0, 0, 3, 1, 0, 0)  # frame, storage byte, 3 colour, 1 matte, 0 aux, mask
+    texts = (b"", b"", b"", b"", b"", 0, b"", b"", b"framebuf", b"", b"", b"", b"", b"", b"rgb")
+    tail = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, b"")  # field, filter, magic, 3 sizes, 4 shorts, space
+    return struct.pack(RLB_LAYOUT, *shorts, *texts, *tail)
+
+
+def test_rlb_header_layout_is_740_bytes():
+    assert struct.calcsize(RLB_LAYOUT) == 740
+
+
+def test_rlb_bytes_with_long_runs(tmp_path):
+    w = 300
+    img = np.zeros((2, w, 4), np.uint8)
+    img[0] = (10, 20, 30, 255)                                   # top row: one colour
+    img[1, :3] = [(1, 4, 7, 255), (2, 5, 8, 255), (3, 6, 9, 255)]
+    img[1, 3:] = (50, 60, 70, 255)                               # bottom row: 3 literals + 297
+
+    def record(packets: bytes) -> bytes:
+        return struct.pack(">H", len(packets)) + packets
+
+    def run300(v):  # 128 + 128 + 44 copies: signed counts 127, 127, 43
+        return bytes([127, v, 127, v, 43, v])
+
+    def lit3_run297(a, b, c, v):  # 3 literals (count -3 = 253), then 128 + 128 + 41 copies
+        return bytes([253, a, b, c, 127, v, 127, v, 40, v])
+
+    bottom = b"".join(record(p) for p in (lit3_run297(1, 2, 3, 50), lit3_run297(4, 5, 6, 60),
+                                          lit3_run297(7, 8, 9, 70), run300(255)))
+    top = b"".join(record(run300(v)) for v in (10, 20, 30, 255))
+    table_end = 740 + 2 * 4
+    offsets = struct.pack(">2i", table_end, table_end + len(bottom))  # scanline 0 is the bottom
+    expected = rlb_header(w, 2) + offsets + bottom + top
+    path = framebuf.write(buffer("rgba", img / 255.0), tmp_path / "w.rlb")
+    assert path.read_bytes() == expected
+    image = framebuf.read_image(path)
+    assert image.layers[0].datatype.name == "rgba"
+    np.testing.assert_array_equal(image.layers[0].pixels, img)
+
+
+def test_rlb_is_not_taken_for_rla(tmp_path):
+    img = np.random.default_rng(3).random((4, 6, 4)).astype(np.float32)
+    img[..., 3] = 1.0
+    path = framebuf.write(buffer("rgba", img), tmp_path / "x.rlb")
+    assert framebuf.read_image(path).info["format"] == "rlb"
+
+
+def test_rlb_corrupt_inputs(tmp_path):
+    img = np.random.default_rng(4).random((5, 40, 4)).astype(np.float32)
+    good = framebuf.write(buffer("rgba", img), tmp_path / "g.rlb").read_bytes()
+    hdr = bytearray(good[:740])
+    bad = [b"", good[:100], good[:740], good[:745], good[:-1], good[:-30]]
+    for offset, value in [(10, -5), (20, 2), (22, 3), (24, 1), (18, 1)]:  # active right, nchan, matte, aux, storage
+        h = bytearray(hdr)
+        struct.pack_into(">h", h, offset, value)
+        bad.append(bytes(h) + good[740:])
+    table = bytearray(good)
+    struct.pack_into(">i", table, 740, len(good) + 10)  # scanline offset past the end
+    bad.append(bytes(table))
+    for data in bad:
+        expect_corrupt(tmp_path / "bad.rlb", data)
+    fuzz(tmp_path, good, "f.rlb", "rlb")
