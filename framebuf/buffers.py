@@ -58,8 +58,12 @@ class FrameBuffer:
         user: bool = True,
         primary: bool = False,
         file: FileProperties | None = None,
+        channels: tuple[str, ...] | None = None,
     ):
         self.name = name
+        # explicit channel names in a file (e.g. "segmentation.hair", "CameraNormals.R"); None means
+        # the writer derives them from the buffer name and data type
+        self.channels = tuple(channels) if channels else None
         self.datatype = datatype(dtype)
         if data.ndim != 3:
             raise BufferError_(f"buffer {name!r}: storage must be (height, width, components)")

@@ -171,8 +171,12 @@ def choose_datatype(spec: FormatSpec, buf: FrameBuffer, requested: str | DataTyp
 
 
 def channel_names(buf: FrameBuffer, dt: DataType, bare: bool) -> tuple[str, ...]:
-    """File channel names: bare letters for the primary buffer (and a standard depth buffer),
-    ``name.R`` ... for every other buffer of a multi-buffer file."""
+    """File channel names: the buffer's explicit ``channels`` when set; else bare letters for the
+    primary buffer (and a standard depth buffer), ``name.R`` ... for every other buffer of a
+    multi-buffer file."""
+    explicit = getattr(buf, "channels", None)
+    if explicit and len(explicit) == len(dt.channels):
+        return tuple(explicit)  # names given by the user or kept from the file it was read from
     if bare or not buf.name:
         return dt.channels
     return tuple(f"{buf.name}.{c}" for c in dt.channels)
