@@ -1,0 +1,502 @@
+"""Turn multi-channel renders into the labelled training assets of the synthetic-human outputs.
+
+Per render ``N.exr`` (reference "synthetic-human" 1.3-1.5 for the formats):
+
+==========================  ======================================================================
+``N.rgb.png``               8-bit RGB, sRGB-encoded from the (scene-linear) beauty; ``srgb=False``
+                            writes the values as they are. Clipped to [0, 1], rounded.
+``N.alpha.tif``             uint8, 1 channel, LZW + horizontal predictor (as the samples).
+``N.depth.tif``             metres as stored in ``Z``; float16 when the channel is half, else
+                            float32 (``depth_dtype``); deflate + floating-point predictor.
+                            Background (nothing hit) = ``depth_background``, 0 by default as in
+                            the v1.1/v1.5 samples.
+``N.normals.tif``           float16 x 3, camera space, OpenGL axes (x right, y up, z towards the
+                            camera); background (null normal) = (0, 0, 1) as in the samples.
+``N.segments.png``          16-bit grayscale labels (coverage argmax against ``1 - sum``).
+``N.clothing_segments.png`` the same for clothing masks, when the render has any.
+``N.info.json``             ``segments_mapping`` (+ ``clothing_segments_mapping``), ``render``
+                            ``zmin``/``zmax`` from the EXR header, the channels used, and what was
+                            decided (transfer, backgrounds, normal space). When ``N.info.json``
+                            sits next to the EXR (the renderer's own), it is kept and updated.
+==========================  ======================================================================
+
+Speed (``bench/extract.py``): only the channels an asset needs are decoded
+(:mod:`framebuf.post.exrread`), masks are combined by the Numba kernel of
+:mod:`framebuf.labels` reading the decoder's contiguous planes, half values are converted to
+8 bits through a 65536-entry table, and PNG/TIFF are deflated at level 1 (a few per cent bigger,
+several times faster than level 6). Several renders run in worker processes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+import traceback
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import CorruptFileError, FramebufError
+from ..io import atomic_output
+from ..labels import (
+    LabelMapping, describe_duplicates, load_mapping, masks_to_labels, per_image_mapping,
+)
+from ..progress import Progress
+from . import layouts as _layouts
+
+ASSETS = ("rgb", "alpha", "depth", "normals", "segments")
+#: asset -> file suffix
+SUFFIX = {
+    "rgb": ".rgb.png", "alpha": ".alpha.tif", "depth": ".depth.tif", "normals": ".normals.tif",
+    "segments": ".segments.png", "clothing_segments": ".clothing_segments.png",
+    "info": ".info.json",
+}
+PER_IMAGE = ("per-image", "per_image")
+
+
+@dataclass
+class ExtractOptions:
+    """Every choice of an extraction; the CLI flags map one to one."""
+
+    assets: tuple = ASSETS
+    layout: str | None = None              # None: detect from the channel names
+    mapping: str = "per-image"             # per-image | face | full_body | <table>.json ...
+    clothing_mapping: str = "per-image"
+    present: str = "channels"              # per-image numbering: classes with a channel | with pixels
+    mode: str = "argmax"                   # argmax | threshold
+    threshold: float = 0.48
+    allow_merge: bool = False              # two used classes sharing a table value
+    unknown: str = "error"                 # error | background, for classes the table lacks
+    srgb: bool = True
+    depth_background: float = 0.0
+    depth_dtype: str = "auto"              # auto (follow the channel) | float16 | float32
+    depth_normalised: bool = False         # Z holds 0..1 between zmin and zmax
+    depth_far: float = _layouts.DEPTH_FAR
+    normals_background: tuple = (0.0, 0.0, 1.0)
+    compress_level: int = 1
+    merge_info: bool = True                # update an N.info.json found next to the EXR
+    threads: int | None = None             # decoder threads per render
+
+    def __post_init__(self):
+        bad = [a for a in self.assets if a not in ASSETS]
+        if bad:
+            raise FramebufError(f"unknown asset {', '.join(map(repr, bad))}; assets: {', '.join(ASSETS)}")
+        if self.mode not in ("argmax", "threshold"):
+            raise FramebufError(f"mode must be argmax or threshold, not {self.mode!r}")
+        if self.unknown not in ("error", "background"):
+            raise FramebufError(f"unknown= must be error or background, not {self.unknown!r}")
+        if self.present not in ("channels", "pixels"):
+            raise FramebufError(f"present= must be channels or pixels, not {self.present!r}")
+        if self.depth_dtype not in ("auto", "float16", "float32"):
+            raise FramebufError(f"depth dtype must be auto, float16 or float32, not {self.depth_dtype!r}")
+        if len(tuple(self.normals_background)) != 3:
+            raise FramebufError("normals background needs three components")
+        for m in (self.mapping, self.clothing_mapping):
+            if m not in PER_IMAGE:
+                load_mapping(m)  # fail early, once, on a bad table name or file
+
+
+@dataclass
+class ExtractResult:
+    source: str
+    ok: bool = False
+    outputs: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)
+    error: str = ""
+    layout: str = ""
+    seconds: float = 0.0
+
+
+# -- pixel conversions -------------------------------------------------------------------------
+
+def _srgb_encode(v: np.ndarray) -> np.ndarray:
+    v = np.clip(v, 0.0, 1.0)
+    return np.where(v <= 0.0031308, v * 12.92, 1.055 * np.power(v, 1 / 2.4) - 0.055)
+
+
+@lru_cache(maxsize=4)
+def _half_to_u8_table(srgb: bool) -> np.ndarray:
+    """uint8 for each of the 65536 half bit patterns (NaN -> 0): a lookup replaces per-pixel pow."""
+    v = np.arange(65536, dtype=np.uint16).view(np.float16).astype(np.float64)
+    v = np.nan_to_num(v, nan=0.0, posinf=1.0, neginf=0.0)
+    v = _srgb_encode(v) if srgb else np.clip(v, 0.0, 1.0)
+    return np.floor(v * 255.0 + 0.5).astype(np.uint8)
+
+
+def to_u8(plane: np.ndarray, srgb: bool) -> np.ndarray:
+    if plane.dtype == np.float16:
+        return _half_to_u8_table(bool(srgb))[plane.view(np.uint16)]
+    v = np.nan_to_num(plane.astype(np.float64), nan=0.0, posinf=1.0, neginf=0.0)
+    v = _srgb_encode(v) if srgb else np.clip(v, 0.0, 1.0)
+    return np.floor(v * 255.0 + 0.5).astype(np.uint8)
+
+
+def stack_planes(planes: list) -> np.ndarray:
+    """(K, H, W) from K (H, W) arrays: a view when the decoder left them back to back in one
+    buffer (same dtype, consecutive), else a copy."""
+    first = planes[0]
+    if all(p.dtype == first.dtype and p.shape == first.shape and p.flags.c_contiguous
+           for p in planes):
+        addr = [p.__array_interface__["data"][0] for p in planes]
+        if all(b - a == first.nbytes for a, b in zip(addr, addr[1:])):
+            return np.lib.stride_tricks.as_strided(
+                first, (len(planes),) + first.shape, (first.nbytes,) + first.strides, writeable=False)
+    return np.stack(planes)
+
+
+# -- writers (atomic) --------------------------------------------------------------------------
+
+def _write_png(path: Path, pixels: np.ndarray, level: int) -> None:
+    import imagecodecs
+
+    data = imagecodecs.png_encode(np.ascontiguousarray(pixels), level=level)
+    with atomic_output(path) as tmp:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+
+
+def _write_tiff(path: Path, pixels: np.ndarray, level: int, kind: str) -> None:
+    import tifffile
+
+    if kind == "alpha":  # the samples: LZW with horizontal differencing
+        kw = dict(compression="lzw", predictor=2, photometric="minisblack")
+    else:
+        kw = dict(compression="zlib", compressionargs={"level": max(1, level)}, predictor=3,
+                  photometric="rgb" if pixels.ndim == 3 and pixels.shape[2] == 3 else "minisblack")
+    with atomic_output(path) as tmp:
+        tifffile.imwrite(tmp, np.ascontiguousarray(pixels), software="framebuf", **kw)
+
+
+def _write_json(path: Path, doc: dict) -> None:
+    text = json.dumps(doc, indent=1, ensure_ascii=False)
+    with atomic_output(path) as tmp:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text + "\n")
+
+
+# -- one render --------------------------------------------------------------------------------
+
+def _mapping_for(classes: list[str], masks: list, spec: str, opts: ExtractOptions, what: str,
+                 warnings: list) -> tuple[np.ndarray, dict, str]:
+    """Label values for ``classes`` (alphabetical) and the mapping to record."""
+    if spec in PER_IMAGE:
+        present = None
+        if opts.present == "pixels":
+            present = [bool(np.any(m)) for m in masks]
+        mapping = per_image_mapping(classes, present)
+        values = np.array([mapping.table.get(c, 0) for c in classes], np.uint32)
+        return values, dict(mapping.table), "per-image"
+    mapping: LabelMapping = load_mapping(spec)
+    values, unknown = mapping.values_for(classes)
+    if unknown:
+        msg = (f"{what}: mapping {mapping.name!r} has no value for class(es) "
+               f"{', '.join(map(repr, unknown))}")
+        if opts.unknown == "error":
+            raise FramebufError(msg + " (use --unknown background to label them background)")
+        warnings.append(msg + "; labelled background")
+    merges = mapping.collisions(classes)
+    if merges:
+        msg = (f"{what}: mapping {mapping.name!r} gives several classes of this render one value "
+               f"({describe_duplicates(merges)})")
+        if not opts.allow_merge:
+            raise FramebufError(msg + "; the merge could not be undone (use --allow-merge)")
+        warnings.append(msg + "; merged")
+    if int(values.max(initial=0)) > 65535 or mapping.background > 65535:
+        raise FramebufError(f"{what}: mapping {mapping.name!r} has values above 65535, "
+                            f"which a 16-bit PNG cannot hold")
+    used = {"background": mapping.background}
+    used.update({c: int(mapping.table[c]) for c in classes if c in mapping.table})
+    return values, used, mapping.name
+
+
+def _labels(table: dict, data: dict, spec: str, opts: ExtractOptions, what: str, warnings: list):
+    classes = sorted(table)  # alphabetical: the tie order and the per-image numbering
+    planes = [data[table[c]] for c in classes]
+    values, used, name = _mapping_for(classes, planes, spec, opts, what, warnings)
+    stack = stack_planes(planes)
+    labels = masks_to_labels(stack, values, mode=opts.mode, threshold=opts.threshold,
+                             background=used.get("background", 0))
+    return labels.astype(np.uint16), used, name
+
+
+def _zrange(attrs: dict) -> dict:
+    out = {}
+    for key in ("zmin", "zmax"):
+        v = attrs.get(key)
+        if isinstance(v, (int, float)):
+            out[key] = float(v)
+    return out
+
+
+def extract_one(path, outdir, opts: ExtractOptions | None = None) -> ExtractResult:
+    """Extract one render; never raises for a bad file -- the result says what went wrong."""
+    opts = opts or ExtractOptions()
+    t0 = time.perf_counter()
+    res = ExtractResult(str(path))
+    try:
+        _extract(Path(path), Path(outdir), opts, res)
+        res.ok = True
+    except FramebufError as exc:
+        res.error = str(exc)
+    except MemoryError:
+        res.error = f"{path}: out of memory"
+    except Exception as exc:  # a bug, not the file: keep one line for the summary, detail in env
+        res.error = f"{path}: internal error: {type(exc).__name__}: {exc}"
+        if os.environ.get("FRAMEBUF_DEBUG"):
+            res.error += "\n" + traceback.format_exc()
+    res.seconds = time.perf_counter() - t0
+    return res
+
+
+def _extract(path: Path, outdir: Path, opts: ExtractOptions, res: ExtractResult) -> None:
+    if not path.is_file():
+        raise FramebufError(f"{path}: no such file")
+    render = _layouts.Render(path, opts.layout)
+    rv = render.resolved
+    res.layout = rv.layout.name
+    res.warnings += [f"{path.name}: {p}" for p in rv.problems]
+    attrs = render.attributes
+    wanted = set(opts.assets)
+    roles = rv.roles
+    need: dict[str, list[str]] = {}
+
+    def require(asset, role):
+        if role not in roles:
+            raise FramebufError(
+                f"{path}: asset {asset!r} needs a {role} channel, which layout {rv.layout.name!r} "
+                f"does not find (channels: {', '.join(render.names[:12])}"
+                f"{' ...' if len(render.names) > 12 else ''}); choose assets with --assets or a "
+                f"layout with --layout")
+        return list(roles[role].channels)
+
+    if "rgb" in wanted:
+        need["rgb"] = require("rgb", "beauty")[:3]
+    if "alpha" in wanted:
+        need["alpha"] = require("alpha", "alpha")
+    if "depth" in wanted:
+        need["depth"] = require("depth", "depth")
+    if "normals" in wanted:
+        need["normals"] = require("normals", "normals")
+    if "segments" in wanted:
+        if not rv.masks:
+            raise FramebufError(f"{path}: asset 'segments' needs segmentation mask channels; "
+                                f"layout {rv.layout.name!r} finds none")
+        need["segments"] = [rv.masks[c] for c in sorted(rv.masks)]
+        if rv.clothing_masks:
+            need["clothing_segments"] = [rv.clothing_masks[c] for c in sorted(rv.clothing_masks)]
+    # masks first and in class order: the decoder then leaves them as one (K, H, W) block
+    order = need.get("segments", []) + need.get("clothing_segments", [])
+    order += [c for k, v in need.items() if k not in ("segments", "clothing_segments") for c in v]
+    data = render.load(order, threads=opts.threads)
+
+    stem = path.name[:-len(path.suffix)] if path.suffix else path.name
+    out = lambda asset: outdir / f"{stem}{SUFFIX[asset]}"
+    info: dict = {}
+    sidecar = path.with_name(stem + SUFFIX["info"])
+    if opts.merge_info and sidecar.is_file() and sidecar.resolve() != out("info").resolve():
+        try:
+            info = json.loads(sidecar.read_text(encoding="utf-8"))
+            if not isinstance(info, dict):
+                raise ValueError("not a JSON object")
+        except (OSError, ValueError) as exc:
+            res.warnings.append(f"{sidecar}: not merged ({exc})")
+            info = {}
+    render_info = dict(info.get("render") or {})
+    render_info.update(_zrange(attrs))
+    info["render"] = render_info
+    used_channels: dict = {}
+    extract_doc: dict = {"source": path.name, "layout": rv.layout.name,
+                         "width": render.width, "height": render.height}
+    written = []
+    level = int(opts.compress_level)
+
+    if "segments" in need:
+        labels, mapping, name = _labels(rv.masks, data, opts.mapping, opts, f"{path}: segments",
+                                        res.warnings)
+        info["segments_mapping"] = mapping
+        extract_doc["segments_mapping_name"] = name
+        used_channels["segments"] = {c: rv.masks[c] for c in sorted(rv.masks)}
+        if "clothing_segments" in need:
+            clabels, cmapping, cname = _labels(rv.clothing_masks, data, opts.clothing_mapping, opts,
+                                               f"{path}: clothing segments", res.warnings)
+            info["clothing_segments_mapping"] = cmapping
+            extract_doc["clothing_segments_mapping_name"] = cname
+            used_channels["clothing_segments"] = {c: rv.clothing_masks[c] for c in sorted(rv.clothing_masks)}
+        extract_doc["label_rule"] = (f"{opts.mode} of coverage against background 1 - sum(coverage); "
+                                     f"ties: background, then alphabetical class order"
+                                     if opts.mode == "argmax" else
+                                     f"last class (alphabetical) above {opts.threshold}")
+    if "rgb" in need:
+        chans = need["rgb"]
+        rgb = np.stack([to_u8(data[c], opts.srgb) for c in chans], -1)
+        _write_png(out("rgb"), rgb, level)
+        written.append(out("rgb"))
+        used_channels["rgb"] = chans
+        extract_doc["rgb"] = {"transfer": "sRGB-encoded from linear" if opts.srgb else "as stored",
+                              "clipped": [0, 1]}
+    if "alpha" in need:
+        chans = need["alpha"]
+        _write_tiff(out("alpha"), to_u8(data[chans[0]], False), level, "alpha")
+        written.append(out("alpha"))
+        used_channels["alpha"] = chans
+    if "depth" in need:
+        chans = need["depth"]
+        z = data[chans[0]]
+        dtype = {"auto": np.float16 if z.dtype == np.float16 else np.float32,
+                 "float16": np.float16, "float32": np.float32}[opts.depth_dtype]
+        zf = z.astype(np.float32)
+        bg = _layouts.background_depth(zf, opts.depth_far)
+        if opts.depth_normalised:
+            zr = _zrange(attrs)
+            if "zmin" not in zr or "zmax" not in zr:
+                raise FramebufError(f"{path}: --depth-normalised needs zmin and zmax in the EXR header")
+            zf = zr["zmin"] + zf * (zr["zmax"] - zr["zmin"])
+        depth = zf.astype(dtype)
+        depth[bg] = opts.depth_background
+        _write_tiff(out("depth"), depth, level, "depth")
+        written.append(out("depth"))
+        used_channels["depth"] = chans
+        extract_doc["depth"] = {
+            "units": "metres" + (" (from normalised Z and zmin/zmax)" if opts.depth_normalised else
+                                 " (as stored in the EXR)"),
+            "dtype": np.dtype(dtype).name, "background": _json_float(opts.depth_background),
+            "background_rule": f"not finite, <= 0 or >= {opts.depth_far:g} in the EXR",
+            "background_pixels": int(bg.sum()),
+        }
+    if "normals" in need:
+        m = roles["normals"]
+        planes = [data[c] for c in m.channels]
+        if all(s == 1 for s in m.signs) and m.space != "world" and planes[0].dtype == np.float16:
+            n = np.stack(planes, -1)
+        else:
+            n = np.stack([p.astype(np.float32) * s for p, s in zip(planes, m.signs)], -1)
+        null = ~np.any(n != 0, axis=-1)
+        n, space = _layouts.camera_normals(n, m.space, attrs.get("worldToCamera"))
+        if space != "camera":
+            res.warnings.append(f"{path.name}: normals are {space} space ({', '.join(m.channels)}) and "
+                                f"the header has no worldToCamera matrix; written as they are")
+        n = n.astype(np.float16)
+        n[null] = np.asarray(opts.normals_background, np.float16)
+        _write_tiff(out("normals"), n, level, "normals")
+        written.append(out("normals"))
+        used_channels["normals"] = list(m.channels)
+        extract_doc["normals"] = {
+            "space": space, "axes": "x right, y up, z towards the camera" if space == "camera" else
+            "world", "dtype": "float16", "background": list(map(float, opts.normals_background)),
+            "background_rule": "null normal vector in the EXR",
+            **({"signs": list(m.signs)} if any(s != 1 for s in m.signs) else {}),
+        }
+    if "segments" in need:
+        _write_png(out("segments"), labels, level)
+        written.append(out("segments"))
+        if "clothing_segments" in need:
+            _write_png(out("clothing_segments"), clabels, level)
+            written.append(out("clothing_segments"))
+    extract_doc["channels"] = used_channels
+    if res.warnings:
+        extract_doc["warnings"] = list(res.warnings)
+    info["extract"] = extract_doc
+    _write_json(out("info"), info)
+    written.append(out("info"))
+    res.outputs = [str(p) for p in written]
+
+
+def _json_float(v: float):
+    v = float(v)
+    if np.isnan(v):
+        return "nan"
+    if np.isinf(v):
+        return "inf" if v > 0 else "-inf"
+    return v
+
+
+# -- many renders ------------------------------------------------------------------------------
+
+def _run_one(args):
+    path, outdir, opts = args
+    return extract_one(path, outdir, opts)
+
+
+def _clashes(paths) -> dict[str, list[str]]:
+    by_stem: dict[str, list[str]] = {}
+    for p in paths:
+        name = Path(p).name
+        stem = name[:-len(Path(p).suffix)] if Path(p).suffix else name
+        by_stem.setdefault(stem, []).append(str(p))
+    return {s: ps for s, ps in by_stem.items() if len(ps) > 1}
+
+
+def extract_many(paths, outdir, opts: ExtractOptions | None = None, workers: int | None = None,
+                 progress: bool | None = None, stream=None) -> list[ExtractResult]:
+    """Extract every render, ``workers`` processes at a time (default: one per core).
+
+    Bad files are reported in their result and skipped; the others are all extracted. Two inputs
+    with the same name would write the same outputs, so both are refused.
+    """
+    opts = opts or ExtractOptions()
+    outdir = Path(outdir)
+    if not outdir.is_dir():
+        raise FramebufError(f"{outdir}: output folder does not exist")
+    paths = [str(p) for p in paths]
+    workers = max(1, int(workers or os.cpu_count() or 1))
+    workers = min(workers, max(1, len(paths)))
+    results: dict[int, ExtractResult] = {}
+    clashes = _clashes(paths)
+    todo = []
+    for i, p in enumerate(paths):
+        stem_clash = next((s for s, ps in clashes.items() if p in ps), None)
+        if stem_clash:
+            results[i] = ExtractResult(p, error=f"{p}: another input has the same name "
+                                                f"({', '.join(q for q in clashes[stem_clash] if q != p)}); "
+                                                f"its outputs would overwrite each other")
+        else:
+            todo.append(i)
+    bar = Progress(len(paths), "extract", stream=stream, enabled=progress)
+    bar.update(len(results))
+    with bar:
+        if workers == 1 or len(todo) <= 1:
+            for i in todo:
+                results[i] = extract_one(paths[i], outdir, opts)
+                bar.update()
+        else:
+            import multiprocessing as mp
+
+            ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+            # one process per core already: extra decoder threads would only compete
+            worker_opts = opts if opts.threads else ExtractOptions(**{**asdict(opts), "threads": 1})
+            with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+                futures = {pool.submit(_run_one, (paths[i], str(outdir), worker_opts)): i for i in todo}
+                for fut in as_completed(futures):
+                    i = futures[fut]
+                    try:
+                        results[i] = fut.result()
+                    except Exception as exc:  # a worker died (killed, out of memory ...)
+                        results[i] = ExtractResult(paths[i], error=f"{paths[i]}: worker failed: "
+                                                                    f"{type(exc).__name__}: {exc}")
+                    bar.update()
+    return [results[i] for i in range(len(paths))]
+
+
+def summary(results: list[ExtractResult], seconds: float | None = None) -> str:
+    ok = [r for r in results if r.ok]
+    bad = [r for r in results if not r.ok]
+    lines = []
+    total = seconds if seconds is not None else sum(r.seconds for r in results)
+    rate = f", {len(ok) / total:.2f} renders/s" if total > 0 and ok else ""
+    lines.append(f"extracted {len(ok)} of {len(results)} render(s) in {total:.2f}s{rate}")
+    layouts_used = sorted({r.layout for r in ok if r.layout})
+    if layouts_used:
+        lines.append(f"layouts: {', '.join(layouts_used)}")
+    warnings = [w for r in results for w in r.warnings]
+    for w in dict.fromkeys(warnings):
+        lines.append(f"warning: {w}")
+    if bad:
+        lines.append(f"failed: {len(bad)}")
+        for r in bad:
+            lines.append(f"  {r.source}: {r.error}" if not r.error.startswith(r.source) else f"  {r.error}")
+    return "\n".join(lines)
