@@ -280,7 +280,7 @@ def _rand01(seed, pixel, sample, axis):
 
 
 @njit(cache=True, inline="always")
-def _intersect(kind, geom, ox, oy, oz, dx, dy, dz, tmin, tmax):
+def _intersect(kind, geom, p, ox, oy, oz, dx, dy, dz, tmin, tmax):
     """Nearest hit of one ray with one primitive in (tmin, tmax]: (t, nx, ny, nz), t = inf on miss.
 
     The ray is P(t) = o + t d with d not normalised; the normal returned is the geometric one
@@ -288,7 +288,7 @@ def _intersect(kind, geom, ox, oy, oz, dx, dy, dz, tmin, tmax):
     """
     inf = np.inf
     if kind == 0:  # sphere
-        cx, cy, cz, r = geom[0], geom[1], geom[2], geom[3]
+        cx, cy, cz, r = geom[p, 0], geom[p, 1], geom[p, 2], geom[p, 3]
         px, py, pz = ox - cx, oy - cy, oz - cz
         a = dx * dx + dy * dy + dz * dz
         b = px * dx + py * dy + pz * dz
@@ -311,8 +311,8 @@ def _intersect(kind, geom, ox, oy, oz, dx, dy, dz, tmin, tmax):
         for ax in range(3):
             o = ox if ax == 0 else (oy if ax == 1 else oz)
             d = dx if ax == 0 else (dy if ax == 1 else dz)
-            lo = geom[ax]
-            hi = geom[ax + 3]
+            lo = geom[p, ax]
+            hi = geom[p, ax + 3]
             if d == 0.0:
                 if o < lo or o > hi:
                     return inf, 0.0, 0.0, 0.0
@@ -343,7 +343,7 @@ def _intersect(kind, geom, ox, oy, oz, dx, dy, dz, tmin, tmax):
         hy = oy + t * dy
         hz = oz + t * dz
         h = hx if ax == 0 else (hy if ax == 1 else hz)
-        mid = 0.5 * (geom[ax] + geom[ax + 3])
+        mid = 0.5 * (geom[p, ax] + geom[p, ax + 3])
         s = 1.0 if h >= mid else -1.0
         if ax == 0:
             return t, s, 0.0, 0.0
@@ -351,11 +351,11 @@ def _intersect(kind, geom, ox, oy, oz, dx, dy, dz, tmin, tmax):
             return t, 0.0, s, 0.0
         return t, 0.0, 0.0, s
     # plane: point geom[0:3], unit normal geom[3:6]
-    nx, ny, nz = geom[3], geom[4], geom[5]
+    nx, ny, nz = geom[p, 3], geom[p, 4], geom[p, 5]
     denom = dx * nx + dy * ny + dz * nz
     if denom == 0.0:
         return inf, 0.0, 0.0, 0.0
-    t = ((geom[0] - ox) * nx + (geom[1] - oy) * ny + (geom[2] - oz) * nz) / denom
+    t = ((geom[p, 0] - ox) * nx + (geom[p, 1] - oy) * ny + (geom[p, 2] - oz) * nz) / denom
     if not (t > tmin and t <= tmax):
         return inf, 0.0, 0.0, 0.0
     return t, nx, ny, nz
@@ -451,7 +451,7 @@ def cast_rows(cam, kinds, geom, color, opacity, label, velocity, lights, ambient
                     bny = 0.0
                     bnz = 0.0
                     for p in range(nprim):
-                        t, hx, hy, hz = _intersect(kinds[p], geom[p], ox, oy, oz, dx, dy, dz,
+                        t, hx, hy, hz = _intersect(kinds[p], geom, p, ox, oy, oz, dx, dy, dz,
                                                    tmin, far)
                         if t < best_t:
                             best_t = t

@@ -1,0 +1,568 @@
+"""Execution of a loaded scene: render samples, resolve them into frame buffers, run the output
+shaders and write the files, in mental ray's order (reference section 1).
+
+``render_scene(scene, outdir, *, seed=0, source="raycast", progress=None) -> RenderResult``
+
+Order of work
+    1. **Plan.** The frame-buffer set is built from the camera's ``framebuffer`` declarations
+       (named-buffer mode) and from the buffers that legacy ``output`` statements request
+       (``"rgba,+z"``; ``fbN`` is the options block's ``frame buffer N``, created only when some
+       output names it). Standard buffers share one storage per kind (``rgba`` and ``rgba_16`` are
+       one float colour array); user buffers own theirs and are never filled by rendering. In
+       legacy mode a standard ``rgba`` buffer always exists and is primary. Every output's format,
+       data type and shader is checked now, so a bad statement fails before any work and before
+       any file is written, with the statement's ``file:line:column``.
+    2. **Render.** The sample source (``"raycast"`` by default) yields sample batches; one
+       :class:`~framebuf.resolve.Resolver` channel per sampled storage turns them into pixels with
+       that storage's filtering flag (``+``/``-`` or ``filtering on|off``; when buffers sharing a
+       storage disagree, the first one in camera order wins and a warning says so). Only colour
+       goes through the options' pixel filter; as in mental ray a non-box filter needs
+       ``samples`` min >= -1 and max >= 0 and is otherwise ignored with a warning. Outside the
+       camera ``window`` every buffer keeps its nothing-hit value.
+    3. **Outputs, in camera order.** ``output "SHADER" (params)`` runs the registered output
+       shader on the whole set (skipped, with a warning, when the options say ``output off``;
+       mental ray's contour output shaders are skipped with a warning unless one is registered).
+       A legacy file statement writes *at its position*, so a file before a shader gets the
+       unprocessed image.
+    4. **Named-buffer files.** Every ``framebuffer`` with a ``filename`` is written after all
+       shaders. Buffers naming one file share it (EXR channels ``name.R`` ..., the primary buffer
+       bare ``R G B A``; IFF/RLA colour + depth), in declaration order.
+    5. ``null`` outputs: the stub file exists from step 2 until the end (also on failure), then
+       vanishes; it is reported in ``RenderResult.removed``, not in ``files``.
+
+Files
+    Relative names go under ``outdir`` (folders are created). Absolute names, Windows paths
+    (``C:\\...``, backslashes) and names climbing out with ``..`` come from other machines: the
+    base name is written under ``outdir`` and a warning says so. Writes get the options' colorclip,
+    desaturate, premultiply (a buffer's ``premultiplied`` overrides it), gamma and dither (seeded
+    with the render seed). ``compression``, ``quality`` and ``field``/``even``/``odd`` go to formats
+    that accept them; a property the format cannot store (``quality`` on a PNG, ``dpi``, ``dod``,
+    ``colorprofile``) is dropped with a warning.
+
+Errors
+    Everything raised is a :class:`~framebuf.errors.FramebufError`; problems that belong to one
+    statement are :class:`~framebuf.errors.SceneError` starting with its ``file:line:column``.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path, PureWindowsPath
+from typing import NamedTuple
+
+import numpy as np
+
+from .. import io as fbio
+from ..buffers import EMPTY_VALUE, FileProperties, FrameBuffer, FrameBufferSet
+from ..datatypes import DataType, datatype
+from ..errors import FramebufError, SceneError
+from ..resolve import Filter, Resolver
+from .model import (
+    CONTOUR_OUTPUT_SHADERS, ClearOutputs, FileOutput, FrameBufferDecl, Scene, ShaderOutput,
+    effective_filtering,
+)
+
+#: the resolver channel that fills each standard storage.
+STORAGE_CHANNELS = {"colour": "rgba", "depth": "z", "normal": "n", "motion": "m", "label": "tag",
+                    "coverage": "coverage"}
+
+#: legacy ``output`` option -> write option.
+_LEGACY_OPTIONS = {"quality": "quality", "compress": "compression", "dpi": "dpi", "dod": "dod"}
+
+
+class WrittenFile(NamedTuple):
+    """One file a render wrote: ``datatype`` lists the data types stored, comma-separated."""
+
+    path: Path
+    format: str
+    datatype: str
+    bytes: int
+
+
+@dataclass
+class RenderResult:
+    """What :func:`render_scene` did.
+
+    ``files`` in the order written; ``buffers`` the final frame-buffer set (after every shader);
+    ``removed`` the ``null`` stubs that existed during the render; ``samples`` the number of
+    samples rendered; ``timings`` seconds per phase (``render`` = sampling, ``resolve``,
+    ``shaders``, ``write``, ``total``); ``shaders`` the output shaders that ran, in order.
+    """
+
+    files: list[WrittenFile]
+    buffers: FrameBufferSet
+    outdir: Path
+    scene: Scene
+    warnings: list[str] = field(default_factory=list)
+    removed: list[Path] = field(default_factory=list)
+    samples: int = 0
+    timings: dict = field(default_factory=dict)
+    shaders: list[str] = field(default_factory=list)
+
+    def table(self) -> list[dict]:
+        """One row per written file, for ``framebuf render``'s closing table."""
+        rows = []
+        for f in self.files:
+            try:
+                shown = f.path.relative_to(self.outdir)
+            except ValueError:
+                shown = f.path
+            rows.append({"file": str(shown), "format": f.format, "type": f.datatype,
+                         "size": human_size(f.bytes)})
+        return rows
+
+
+def human_size(n: int) -> str:
+    for unit in ("B", "KiB", "MiB"):
+        if n < 1024 or unit == "MiB":
+            return f"{n} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024.0
+    return f"{n:.1f} GiB"  # pragma: no cover
+
+
+def _loc_error(location, message: str, scene: Scene) -> FramebufError:
+    if location:
+        return SceneError(location[0], location[1], location[2], message)
+    return SceneError(scene.path, 1, 1, message)
+
+
+@dataclass
+class _FileJob:
+    """One file to write: buffers (by name) in order, format, requested type, options."""
+
+    buffer_names: list[str]
+    spec: object                 # FormatSpec
+    path: Path
+    datatype: DataType | None
+    options: dict
+    location: tuple | None
+    null: object | None = None   # NullOutput for the null format
+
+
+class _Execution:
+    def __init__(self, scene: Scene, outdir: Path, seed: int, progress):
+        self.scene = scene
+        self.camera = scene.camera
+        self.options = scene.options
+        self.outdir = outdir
+        self.seed = int(seed)
+        self.progress = progress
+        self.warnings: list[str] = []
+        self.files: list[WrittenFile] = []
+        self.removed: list[Path] = []
+        self.shaders_run: list[str] = []
+        self.timings: dict[str, float] = {}
+        self.filtering: dict[str, tuple[bool, str]] = {}   # storage -> (flag, buffer that set it)
+        self.nulls: list = []
+
+    def warn(self, message: str, location=None) -> None:
+        if location:
+            message = f"{location[0]}:{location[1]}:{location[2]}: {message}"
+        if message not in self.warnings:  # planning looks at some statements twice
+            self.warnings.append(message)
+
+    # ---------------------------------------------------------------------------------- planning
+    def _note_filtering(self, buf: FrameBuffer, location) -> None:
+        if buf.user:
+            return
+        storage = buf.datatype.storage
+        if storage not in self.filtering:
+            self.filtering[storage] = (buf.filtering, buf.name)
+        elif self.filtering[storage][0] != buf.filtering:
+            flag, first = self.filtering[storage]
+            self.warn(
+                f"buffer {buf.name!r} asks for filtering {'on' if buf.filtering else 'off'}, but it "
+                f"shares the {storage} storage with {first!r} (filtering {'on' if flag else 'off'}), "
+                f"which decides", location)
+
+    def _request(self, kind, filtering, location) -> str | None:
+        """The buffer a legacy type request names (created if needed); None for ``contour``."""
+        fbs = self.fbs
+        if isinstance(kind, str):
+            if kind == "contour":
+                self.warn("contour rendering is not modelled; the contour type is ignored", location)
+                return None
+            m = re.fullmatch(r"fb(\d+)", kind)
+            if not m:
+                raise _loc_error(location, f"unknown buffer type {kind!r}", self.scene)
+            number = int(m.group(1))
+            if number not in self.options.user_buffers:
+                raise _loc_error(
+                    location, f"{kind} names user frame buffer {number}, which the options block does "
+                              f"not define (frame buffer {number} \"TYPE\")", self.scene)
+            name = kind
+            if name not in fbs:
+                dt, filt = self.options.user_buffers[number]
+                fbs.add(name, dt or "rgba_fp", user=True, filtering=filt)
+            return name
+        dt: DataType = kind
+        name = dt.name
+        if name in fbs and fbs[name].datatype is dt and not fbs[name].user:
+            return name
+        while name in fbs:
+            name += "_"
+        buf = fbs.add(name, dt, filtering=effective_filtering(dt, filtering))
+        self._note_filtering(buf, location)
+        return name
+
+    def _target(self, filename: str, location) -> Path:
+        name = str(filename)
+        foreign = "\\" in name or re.match(r"^[A-Za-z]:", name) is not None
+        p = Path(name)
+        if foreign or p.is_absolute() or ".." in p.parts:
+            base = PureWindowsPath(name).name if foreign else p.name
+            if not base:
+                raise _loc_error(location, f"file name {filename!r} has no base name", self.scene)
+            self.warn(f'file name "{filename}" is not relative to the output folder; writing '
+                      f'"{base}" there instead', location)
+            p = Path(base)
+        target = self.outdir / p
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return target
+
+    def _spec(self, filetype, path, location):
+        try:
+            return fbio.find_format(filetype or None, path)
+        except FramebufError as exc:
+            raise _loc_error(location, str(exc), self.scene) from None
+
+    def _write_options(self, spec, props: dict, location) -> dict:
+        """Keep the properties the format accepts; warn about the rest."""
+        opts = {}
+        for key, value in props.items():
+            if value is None or value is False and key in ("dod", "tiled"):
+                continue
+            if key == "compression":
+                value = str(value).lower()
+                if not spec.compressions:
+                    self.warn(f"format {spec.name!r} has no compression choice; "
+                              f"compression {value!r} ignored", location)
+                    continue
+                if value not in spec.compressions:
+                    raise _loc_error(
+                        location, f"format {spec.name!r} has no compression {value!r}; "
+                                  f"compressions: {', '.join(spec.compressions)}", self.scene)
+                opts[key] = value
+            elif key == "quality":
+                if int(value) == 0:
+                    continue  # 0 means the format's default
+                if key in spec.options:
+                    opts[key] = int(value)
+                else:
+                    self.warn(f"format {spec.name!r} has no quality setting; quality {value} "
+                              f"ignored", location)
+            elif key == "colorprofile":
+                self.warn(f"colour profiles are not applied; colorprofile {value!r} ignored",
+                          location)
+            elif key in spec.options:
+                opts[key] = value
+            else:
+                self.warn(f"format {spec.name!r} cannot store {key}; ignored", location)
+        return opts
+
+    def _check_job(self, job: _FileJob) -> None:
+        """Type/format check before rendering, so a bad pair fails before any file is written."""
+        if job.null is not None:
+            return
+        bufs = [self.fbs[n] for n in job.buffer_names]
+        if len(bufs) > 1 and not job.spec.multi_layer:
+            raise _loc_error(
+                job.location, f"format {job.spec.name!r} holds one buffer per file; "
+                              f"{len(bufs)} buffers name {job.path.name!r} "
+                              f"({', '.join(job.buffer_names)})", self.scene)
+        for buf in bufs:
+            try:
+                fbio.choose_datatype(job.spec, buf, job.datatype if len(bufs) == 1 else None)
+            except FramebufError as exc:
+                raise _loc_error(job.location, f"buffer {buf.name!r}: {exc}", self.scene) from None
+
+    def _file_job(self, names, filetype, filename, requested, props, location) -> _FileJob:
+        path = self._target(filename, location)
+        spec = self._spec(filetype, path, location)
+        job = _FileJob(list(names), spec, path, requested, {}, location)
+        if spec.name == "null":
+            from ..formats.null import NullOutput
+
+            job.null = NullOutput(path)
+            self.nulls.append(job.null)
+            return job
+        job.options = self._write_options(spec, props, location)
+        return job
+
+    def _check_shader(self, st: ShaderOutput):
+        from ..shading import shaders
+
+        if st.shader is None:
+            raise _loc_error(st.location, f"output shader instance {st.instance!r} is not defined "
+                                          f"in the scene", self.scene)
+        if st.shader in shaders():
+            return
+        if st.shader in CONTOUR_OUTPUT_SHADERS:
+            return  # warned about when it is reached
+        table = shaders()
+        raise _loc_error(st.location, f"unknown output shader {st.shader!r}; shaders: "
+                                      f"{', '.join(sorted(table)) or '(none)'}", self.scene)
+
+    def plan(self) -> None:
+        cam = self.camera
+        geo_res = cam.resolution or (768, 576)
+        self.fbs = fbs = FrameBufferSet(int(geo_res[0]), int(geo_res[1]))
+        self.steps: list = []          # ("shader", ShaderOutput) | ("file", _FileJob)
+        self.deferred: list[_FileJob] = []
+        if cam.mode == "legacy":
+            buf = fbs.add("rgba", "rgba", primary=True)
+            self._note_filtering(buf, cam.location)
+        # named buffers, in declaration order
+        primary = cam.primary_buffer()
+        for decl in cam.framebuffers.values():
+            props = {"dod": decl.dod, "dpi": decl.dpi, "field": decl.field, "tiled": decl.tiled}
+            buf = fbs.add(decl.name, decl.datatype, user=decl.user,
+                          filtering=decl.effective_filtering, primary=decl is primary,
+                          file=FileProperties(decl.filename, decl.filetype, decl.compression,
+                                              decl.quality, props))
+            self._note_filtering(buf, decl.location)
+        # outputs, in camera order
+        for st in cam.outputs:
+            if isinstance(st, ClearOutputs):
+                continue
+            if isinstance(st, ShaderOutput):
+                for kind, filt in st.types:
+                    self._request(kind, filt, st.location)
+                self._check_shader(st)
+                self.steps.append(("shader", st))
+            elif isinstance(st, FileOutput):
+                path = self._target(st.filename, st.location)
+                spec = self._spec(st.format, path, st.location)
+                types = list(st.types) or [(datatype(spec.default_datatype), None)]
+                names = [n for n in (self._request(k, f, st.location) for k, f in types) if n]
+                if not names:
+                    continue
+                requested = None
+                if len(types) == 1 and isinstance(types[0][0], DataType):
+                    requested = types[0][0]
+                props = {"colorprofile": st.colorprofile}
+                if st.option:
+                    key, value = st.option
+                    if key in ("even", "odd"):
+                        props["field"] = key
+                    else:
+                        props[_LEGACY_OPTIONS.get(key, key)] = value
+                job = self._file_job(names, st.format, st.filename, requested, props, st.location)
+                self._check_job(job)
+                self.steps.append(("file", job))
+        # named buffers with files: grouped by target file, written after every shader
+        groups: dict[Path, list[FrameBufferDecl]] = {}
+        for decl in cam.framebuffers.values():
+            if decl.filename:
+                path = self._target(decl.filename, decl.location)
+                groups.setdefault(path.resolve(), []).append(decl)
+        for decls in groups.values():
+            first = decls[0]
+            filetype = first.filetype
+            for d in decls[1:]:
+                if d.filetype and filetype and d.filetype.lower() != filetype.lower():
+                    raise _loc_error(d.location, f"buffer {d.name!r} names file {d.filename!r} with "
+                                                 f"format {d.filetype!r}, but buffer {first.name!r} "
+                                                 f"gave it format {filetype!r}", self.scene)
+                filetype = filetype or d.filetype
+            props = {}
+            for key in ("compression", "quality", "field", "dpi", "dod", "tiled", "colorprofile"):
+                props[key] = next((getattr(d, key) for d in decls if getattr(d, key) is not None),
+                                  None)
+            job = self._file_job([d.name for d in decls], filetype, first.filename, None, props,
+                                 first.location)
+            if len(decls) == 1 and first.premultiplied is not None:
+                job.options["premultiply"] = bool(first.premultiplied)
+            elif any(d.premultiplied is not None for d in decls):
+                self.warn("premultiplied applies to single-buffer files only; ignored",
+                          first.location)
+            if len(decls) > 1:
+                job.location = decls[1].location if not job.spec.multi_layer else first.location
+            self._check_job(job)
+            self.deferred.append(job)
+
+    # ---------------------------------------------------------------------------------- render
+    def _colour_filter(self) -> Filter:
+        o = self.options
+        name = o.filter or "box"
+        if o.filter_clip:
+            name = "clip_" + name
+        try:
+            filt = Filter.make(name, o.filter_width, o.filter_height)
+        except FramebufError as exc:
+            raise _loc_error(o.location, str(exc), self.scene) from None
+        if filt.name != "box" and (o.samples_min < -1 or o.samples_max < 0):
+            self.warn(f"filter {filt.name} needs samples min >= -1 and max >= 0 (scene has "
+                      f"{o.samples_min} {o.samples_max}); the box filter is used", o.location)
+            filt = Filter.box()
+        return filt
+
+    def sample(self, source) -> int:
+        channels = {}
+        for storage, (flag, _) in self.filtering.items():
+            channel = STORAGE_CHANNELS.get(storage)
+            if channel is None:
+                continue  # uv and mask buffers are not rendered (as in mental ray)
+            opts = {"filtering": flag}
+            if storage == "colour" and flag:
+                opts["filter"] = self._colour_filter()
+            channels[channel] = opts
+        if not channels:
+            return 0
+        fbs = self.fbs
+        resolver = Resolver(fbs.width, fbs.height, channels)
+        extra = len(self.steps) + len(self.deferred) + 1
+        state = {"total": None}
+
+        def on_progress(done, total):
+            state["total"] = total
+            if self.progress is not None:
+                self.progress(done, total + extra)
+
+        t0 = time.perf_counter()
+        t_resolve = 0.0
+        count = 0
+        for batch in source.render(self.scene, seed=self.seed, progress=on_progress):
+            t1 = time.perf_counter()
+            resolver.add(batch)
+            t_resolve += time.perf_counter() - t1
+            count += len(batch)
+        t1 = time.perf_counter()
+        pixels = resolver.resolve()
+        t_resolve += time.perf_counter() - t1
+        self.timings["render"] = time.perf_counter() - t0 - t_resolve
+        self.timings["resolve"] = t_resolve
+        self.base_units = state["total"] or 0
+        self.units_done = self.base_units
+        self.units_total = self.base_units + extra
+        self._step()
+        window = self._window()
+        for storage, channel in STORAGE_CHANNELS.items():
+            if channel not in pixels:
+                continue
+            arr = pixels[channel]
+            if window is not None:
+                x0, y0, x1, y1 = window
+                inside = np.zeros((fbs.height, fbs.width), bool)
+                inside[y0:y1, x0:x1] = True
+                arr = np.where(inside[:, :, None], arr, np.asarray(EMPTY_VALUE[storage], arr.dtype))
+            fbs.storage(storage)[...] = arr
+        return count
+
+    def _window(self):
+        if not self.camera.window:
+            return None
+        from ..sources.raycast import CameraGeometry
+
+        return CameraGeometry.from_camera(self.camera).window
+
+    def _step(self) -> None:
+        if self.progress is not None and getattr(self, "units_total", None):
+            self.units_done = min(self.units_done + 1, self.units_total)
+            self.progress(self.units_done, self.units_total)
+
+    # ---------------------------------------------------------------------------------- outputs
+    def run_shader(self, st: ShaderOutput) -> None:
+        from ..shading import apply_shader, shaders
+
+        if not self.options.output_shaders_enabled:
+            self.warn(f"output shader {st.shader!r} skipped: the options say output off",
+                      st.location)
+            return
+        if st.shader in CONTOUR_OUTPUT_SHADERS and st.shader not in shaders():
+            self.warn(f"contour output shader {st.shader!r} skipped: contour rendering is not "
+                      f"modelled", st.location)
+            return
+        o = self.options
+        context = {
+            "options": {"colorclip": o.colorclip, "desaturate": o.desaturate,
+                        "premultiply": o.premultiply, "dither": o.dither, "gamma": o.gamma,
+                        "samples": (o.samples_min, o.samples_max)},
+            "scene_dir": str(Path(self.scene.path).parent),
+        }
+        try:
+            apply_shader(st.shader, self.fbs, dict(st.params), context=context)
+        except SceneError:
+            raise
+        except FramebufError as exc:
+            raise _loc_error(st.location, str(exc), self.scene) from None
+        self.shaders_run.append(st.shader)
+
+    def write(self, job: _FileJob) -> None:
+        if job.null is not None:
+            return  # the stub exists until the end of the render; nothing is stored
+        o = self.options
+        bufs = [self.fbs[n] for n in job.buffer_names]
+        kwargs = {"colorclip": o.colorclip, "desaturate": o.desaturate,
+                  "premultiply": o.premultiply, "gamma": o.gamma, "dither": o.dither,
+                  "dither_seed": self.seed}
+        kwargs.update(job.options)
+        requested = job.datatype if len(bufs) == 1 else None
+        try:
+            types = [fbio.choose_datatype(job.spec, b, requested).name for b in bufs]
+            fbio.write(bufs if len(bufs) > 1 else bufs[0], job.path, filetype=job.spec.name,
+                       datatype=requested, **kwargs)
+        except SceneError:
+            raise
+        except FramebufError as exc:
+            raise _loc_error(job.location, str(exc), self.scene) from None
+        self.files.append(WrittenFile(job.path, job.spec.name, ",".join(types),
+                                      job.path.stat().st_size))
+
+    def run(self, source) -> RenderResult:
+        t_start = time.perf_counter()
+        self.plan()
+        try:
+            for stub in self.nulls:
+                stub.open()
+            samples = self.sample(source)
+            t0 = time.perf_counter()
+            t_shaders = 0.0
+            for kind, item in self.steps:
+                t1 = time.perf_counter()
+                if kind == "shader":
+                    self.run_shader(item)
+                    t_shaders += time.perf_counter() - t1
+                else:
+                    self.write(item)
+                self._step()
+            for job in self.deferred:
+                self.write(job)
+                self._step()
+            self.timings["shaders"] = t_shaders
+            self.timings["write"] = time.perf_counter() - t0 - t_shaders
+        finally:
+            for stub in self.nulls:
+                if not stub.closed:
+                    stub.close()
+                    self.removed.append(stub.path)
+        self.timings["total"] = time.perf_counter() - t_start
+        return RenderResult(self.files, self.fbs, self.outdir, self.scene, self.warnings,
+                            self.removed, samples, self.timings, self.shaders_run)
+
+
+def render_scene(scene, outdir, *, seed: int = 0, source="raycast", progress=None) -> RenderResult:
+    """Render ``scene`` (a :class:`Scene` or a ``.mi`` path) and execute its output setup.
+
+    ``outdir`` receives every file (created if missing). ``seed`` fixes the samples (and the
+    dither noise). ``source`` is a registered sample-source name or a
+    :class:`~framebuf.sources.base.SampleSource` object. ``progress``, if given, is called as
+    ``progress(done, total)``: rows rendered plus one unit per resolve, shader and file.
+    Returns a :class:`RenderResult`; scene warnings are in ``result.scene.warnings``, execution
+    warnings in ``result.warnings``.
+    """
+    if not isinstance(scene, Scene):
+        from . import load
+
+        scene = load(scene)
+    if scene.camera is None:
+        raise SceneError(scene.path, 1, 1, "the scene has no camera: nothing to render")
+    if isinstance(source, str):
+        from ..sources.base import get_source
+
+        source = get_source(source)
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    return _Execution(scene, outdir, seed, progress).run(source)
