@@ -393,3 +393,29 @@ def test_picture_is_listed_but_unavailable(tmp_path):
     (tmp_path / "y.picture").write_bytes(b"\0" * 16)
     with pytest.raises(FormatUnavailableError):
         framebuf.read(tmp_path / "y.picture")
+
+
+def test_map_pyramid_option_accepts_text(tmp_path):
+    buf = buffer("a_fp", np.ones((4, 4, 1), np.float32))
+    framebuf.write(buf, tmp_path / "f.map", pyramid="false")
+    assert len(framebuf.read_image(tmp_path / "f.map").info["levels"]) == 1
+    framebuf.write(buf, tmp_path / "t.map", pyramid="true")
+    assert len(framebuf.read_image(tmp_path / "t.map").info["levels"]) == 3
+    with pytest.raises(UnsupportedOptionError):
+        framebuf.write(buf, tmp_path / "x.map", pyramid="maybe")
+    with pytest.raises(framebuf.FramebufError):
+        framebuf.read(tmp_path / "t.map", level=7)
+
+
+# -- registration: the format table of reference section 5 ------------------------------------------------
+
+@pytest.mark.parametrize("fmt, types, default", [
+    ("ct", ("rgba", "rgba_16", "rgba_fp"), "rgba"), ("st", ("a", "a_16", "a_fp"), "a"),
+    ("vt", ("vta",), "vta"), ("wt", ("vts",), "vts"), ("zt", ("z",), "z"), ("nt", ("n",), "n"),
+    ("mt", ("m",), "m"), ("tt", ("tag",), "tag"), ("bit", ("bit",), "bit"), ("cth", ("rgbe",), "rgbe"),
+])
+def test_native_registration(fmt, types, default):
+    spec = framebuf.registry().formats[fmt]
+    assert spec.datatypes == types and spec.default_datatype == default
+    assert spec.extensions == (fmt,) and spec.sniff is not None and spec.notes
+    assert framebuf.registry().origin[("formats", fmt)] == "framebuf.formats.mi_native"

@@ -29,7 +29,7 @@ import numpy as np
 from numba import njit
 
 from ..datatypes import datatype
-from ..errors import CorruptFileError
+from ..errors import CorruptFileError, FramebufError
 from ..hookspecs import hookimpl
 from .base import FormatSpec, Image, Layer
 
@@ -111,6 +111,9 @@ def decode_runs(data, h, w, c):
 def _write(path: str, image: Image, options: dict) -> None:
     layer = image.layers[0]
     bits = TYPE_TO_BITS[layer.datatype.name]
+    if layer.pixels.shape[2] != layer.datatype.components:
+        raise FramebufError(f"alias: a {layer.datatype.name} layer needs "
+                            f"{layer.datatype.components} components, got {layer.pixels.shape[2]}")
     pixels = np.ascontiguousarray(layer.pixels, dtype=np.uint8)
     if bits == 24:
         pixels = np.ascontiguousarray(pixels[:, :, 2::-1])  # R, G, B -> B, G, R

@@ -126,6 +126,18 @@ def halve(pixels: np.ndarray, dt: DataType) -> np.ndarray:
     return mean.astype(pixels.dtype)
 
 
+def flag(value) -> bool:
+    """A boolean option that may arrive as text from the command line ("false" must be False)."""
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("", "0", "false", "no", "off"):
+            return False
+        raise UnsupportedOptionError(f"format 'map': pyramid must be true or false, not {value!r}")
+    return bool(value)
+
+
 def pyramid(pixels: np.ndarray, dt: DataType, enabled: bool) -> list[np.ndarray]:
     levels = [pixels]
     while enabled and len(levels) < MAX_LEVELS and levels[-1].shape[:2] != (1, 1):
@@ -146,7 +158,7 @@ def _write(path: str, image: Image, options: dict) -> None:
     if layer.pixels.shape[2] != dt.components:
         raise FramebufError(f"map: a {dt.name} layer needs {dt.components} components, "
                             f"got {layer.pixels.shape[2]}")
-    levels = pyramid(np.asarray(layer.pixels), dt, bool(options.get("pyramid", False)))
+    levels = pyramid(np.asarray(layer.pixels), dt, flag(options.get("pyramid", False)))
     sdt = sample_dtype(dt, order)
     offset = _align(HEADER_SIZE + len(levels) * entry_struct(order).size)
     entries = []
@@ -248,7 +260,10 @@ def open_map(path, level: int = 0) -> np.memmap:
 
 def _read(path: str, options: dict) -> Image:
     hdr = read_header(path)
-    level = int(options.get("level", 0) or 0)
+    try:
+        level = int(options.get("level", 0) or 0)
+    except (TypeError, ValueError):
+        raise FramebufError(f"map read option level must be a whole number, not {options['level']!r}") from None
     mapped = open_map(path, level)
     pixels = np.array(mapped, dtype=hdr.datatype.file_dtype)  # native order; frees the mapping
     del mapped

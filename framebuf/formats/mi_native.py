@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..datatypes import datatype
-from ..errors import CorruptFileError, UnsupportedOptionError
+from ..errors import CorruptFileError, FramebufError, UnsupportedOptionError
 from ..hookspecs import hookimpl
 from .base import FormatSpec, Image, Layer
 
@@ -127,6 +127,9 @@ def encode(fmt: str, layer: Layer, options: dict) -> bytes:
     dt = layer.datatype
     row = BY_TYPE[(fmt, dt.name)]
     h, w = layer.height, layer.width
+    if layer.pixels.shape[2] != dt.components:
+        raise FramebufError(f"{fmt}: a {dt.name} layer needs {dt.components} components, "
+                            f"got {layer.pixels.shape[2]}")
     pixels = np.asarray(layer.pixels)[::-1]  # bottom row first
     if dt.kind == "depth":
         pixels = np.where(np.isposinf(pixels), np.float32(0.0), pixels)
