@@ -1,7 +1,8 @@
 """Post-filters: box, triangle, gauss, mitchell, lanczos, applied to a whole colour buffer.
 
 Every filter is separable: a 1-D kernel along x, then the same kernel along y. The taps sit at
-whole-pixel offsets ``d = -R .. R`` with ``R = floor(radius)``, weighted by the filter's profile at
+whole-pixel offsets ``d = -R .. R`` (``|d| <= radius`` for box, ``|d| < radius`` for the others,
+whose profiles are 0 at the radius), weighted by the filter's profile at
 ``d`` (the same profiles as the pixel filters of ``framebuf.resolve``, ``u = |d| / radius``):
 
 ========== ============================================== ===============
@@ -71,11 +72,11 @@ PROFILES = {
 def kernel_weights(name: str, radius: float) -> np.ndarray:
     """The normalised 1-D taps (float64, length 2R+1) of filter ``name`` at ``radius``."""
     profile, _ = PROFILES[name]
-    big_r = int(math.floor(radius))
+    # box includes |d| = radius; the tapered profiles are 0 there, so that tap is not kept
+    big_r = int(math.floor(radius)) if name == "box" else int(math.ceil(radius)) - 1
+    big_r = max(big_r, 0)
     d = np.arange(-big_r, big_r + 1, dtype=np.float64)
     w = profile(d, float(radius)) if big_r > 0 else np.ones(1)
-    if name != "box":
-        w = np.where(np.abs(d) < radius, w, 0.0)
     s = w.sum()
     if not s > 0:
         raise ShaderError(f"filter {name!r} at radius {radius} has no positive weight")

@@ -17,10 +17,11 @@ Label values come from ``mapping``:
 Decisions (reference "synthetic-human" 1.3, 5.1):
 
 * **Duplicates**: a table giving two names one value (the seed's ``eyelid_left``/``eyelashes_left``
-  = 92, ``eyebrows``/``foot_right`` = 89) is reported with a ShaderWarning naming them every time
-  the table is used. When two classes that both have masks share a value the merge cannot be
-  undone, so the shader **refuses** (ShaderError listing them) unless ``allow_merge=on``, which
-  merges and warns.
+  = 92, ``eyebrows``/``foot_right`` = 89) is always listed in ``ctx.info["duplicates"]`` and, as
+  soon as a mask uses one of those names, reported with a ShaderWarning (a reader of the label
+  image cannot tell the names apart). When two classes that both have masks share a value the
+  merge cannot be undone, so the shader **refuses** (ShaderError listing them) unless
+  ``allow_merge=on``, which merges and warns.
 * **Unknown classes** (a mask whose class the table does not list) are an error naming them,
   unless ``unknown=background``, which labels them background and warns. Never silently 0.
 * The mapping used is returned in ``ctx.info["mapping"]``, stored as JSON in the set's attributes
@@ -122,9 +123,12 @@ def segmentation_to_label(ctx, dst, prefix, masks, mapping, mode, threshold, bac
         except FramebufError as exc:
             raise ShaderError(f"shader {ctx.shader!r}: {exc}") from None
     dups = table.duplicates()
-    if dups:
-        ctx.warn(f"label mapping {table.name!r} gives several names one value: {describe_duplicates(dups)}")
-        ctx.info["duplicates"] = dups
+    ctx.info["duplicates"] = dups
+    # a value shared in the table is ambiguous in the output as soon as one of its names is used
+    ambiguous = {v: ns for v, ns in dups.items() if any(n in classes for n in ns)}
+    if ambiguous:
+        ctx.warn(f"label mapping {table.name!r} gives several names one value, so these labels are "
+                 f"ambiguous: {describe_duplicates(ambiguous)}")
     values, missing = table.values_for(classes)
     if mapping == "per_image" and present == "pixels":
         missing = []  # empty masks are simply not numbered; they never win a pixel
