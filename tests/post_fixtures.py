@@ -83,8 +83,11 @@ def expected_labels(masks: dict, values: dict | None = None) -> tuple[np.ndarray
     if values is None:
         values = {"background": 0, **{c: i + 1 for i, c in enumerate(classes)}}
     stack = np.stack([masks[c].astype(np.float32) for c in classes])
-    bg = (1.0 - stack.sum(0, dtype=np.float32))[None]
-    idx = np.argmax(np.concatenate([bg, stack]), 0)
+    total = np.zeros(stack.shape[1:], np.float32)
+    for plane in stack:  # float32 running sum in class order, then 1 - sum exactly (float64)
+        total += plane
+    bg = (1.0 - total.astype(np.float64))[None]
+    idx = np.argmax(np.concatenate([bg, stack.astype(np.float64)]), 0)
     lut = np.array([values["background"]] + [values[c] for c in classes], np.uint16)
     return lut[idx], {k: values[k] for k in ["background", *classes] if k in values}
 

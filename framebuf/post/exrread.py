@@ -721,3 +721,44 @@ def read_channels(path, names=None, exr: ExrFile | None = None, threads: int | N
     except OSError as exc:
         raise CorruptFileError(exr.path, f"read error: {exc.strerror or exc}") from None
     return {n: result[n] for n in names}
+
+
+def warm_up() -> None:
+    """Load the Numba kernels (from the cache) now, e.g. in a parent before it forks workers, so
+    each worker does not pay the start-up again."""
+    z8 = np.zeros(8, np.uint8)
+    _unpredict(z8, 0, 8, z8.copy())
+    e = np.zeros(0, np.int64)
+    _scatter(z8, e, e, e, e, e, e, e, 1, e, e, e, e, z8.copy(), z8.copy(), z8.copy())
+    _rle_decode(z8, z8.copy())
+
+
+def check_chunks(exr: ExrFile) -> list[str]:
+    """Cheap integrity check for ``framebuf info``: every part's offset table lies inside the file
+    and the last chunk ends inside it. Returns the problems found (empty when none)."""
+    problems = []
+    try:
+        with open(exr.path, "rb") as fh:
+            for part in exr.parts:
+                try:
+                    table = _offsets(exr, part, fh)
+                except CorruptFileError as exc:
+                    problems.append(f"part {part.index}: {exc.reason}")
+                    continue
+                if not len(table):
+                    continue
+                last = int(table.max())
+                fh.seek(last)
+                skip = 4 if exr.multipart else 0
+                head_size = 20 if part.is_tiled else 8
+                head = fh.read(skip + head_size)
+                if len(head) != skip + head_size:
+                    problems.append(f"part {part.index}: file ends inside the last chunk (truncated?)")
+                    continue
+                (size,) = struct.unpack_from("<i", head, skip + head_size - 4)
+                if part.is_deep or size < 0 or last + skip + head_size + size > exr.size:
+                    if not part.is_deep:
+                        problems.append(f"part {part.index}: file ends inside the last chunk (truncated?)")
+    except OSError as exc:
+        problems.append(f"read error: {exc}")
+    return problems

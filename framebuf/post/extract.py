@@ -417,6 +417,16 @@ def _json_float(v: float):
 
 # -- many renders ------------------------------------------------------------------------------
 
+def _warm_up() -> None:
+    from ..plugins import registry
+    from . import exrread
+
+    registry()
+    exrread.warm_up()
+    masks_to_labels(np.zeros((1, 1, 1), np.float32), np.zeros(1, np.uint32))
+    _half_to_u8_table(True), _half_to_u8_table(False)
+
+
 def _run_one(args):
     path, outdir, opts = args
     return extract_one(path, outdir, opts)
@@ -466,7 +476,10 @@ def extract_many(paths, outdir, opts: ExtractOptions | None = None, workers: int
         else:
             import multiprocessing as mp
 
-            ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+            fork = sys.platform.startswith("linux")
+            ctx = mp.get_context("fork" if fork else "spawn")
+            if fork:
+                _warm_up()  # forked workers inherit the loaded kernels and the plugin registry
             # one process per core already: extra decoder threads would only compete
             worker_opts = opts if opts.threads else ExtractOptions(**{**asdict(opts), "threads": 1})
             with ProcessPoolExecutor(workers, mp_context=ctx) as pool:

@@ -1,0 +1,241 @@
+"""framebuf info: what a file holds, without decoding pixels where the format allows it."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import FramebufError
+
+NAME = "info"
+HELP = "describe image files: format, resolution, windows, channels grouped into buffers, header"
+DESCRIPTION = HELP + """
+
+OpenEXR files are described from their headers alone (every part of a multi-part file): data and
+display windows, each channel's pixel type, compression, tiling, the channel layout detected
+(vray, blender4, blender5, arnold ...) with the buffers it forms, and header attributes such as
+zmin/zmax, comments and cryptomatte metadata (summarised). Other formats are decoded with
+framebuf.read_image.
+
+examples:
+  framebuf info 188.exr
+  framebuf info renders/*.exr --json > info.json
+"""
+
+#: attributes every EXR part has; shown in the part line, not in the attribute list.
+_STRUCTURAL = {"channels", "compression", "dataWindow", "displayWindow", "lineOrder", "tiles",
+               "type", "name", "chunkCount", "version", "pixelAspectRatio",
+               "screenWindowCenter", "screenWindowWidth"}
+_TEXT_LIMIT = 160
+
+
+def add_arguments(parser):
+    parser.add_argument("files", nargs="+", metavar="FILE")
+    parser.add_argument("--json", action="store_true", help="print one JSON document (a list)")
+    parser.add_argument("--layout", help="channel layout to apply to EXR files (default: detect)")
+
+
+def _plain(v):
+    """JSON-friendly attribute value."""
+    if isinstance(v, np.ndarray):
+        return v.tolist()
+    if isinstance(v, (tuple, list)):
+        return [_plain(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _plain(x) for k, x in v.items()}
+    if isinstance(v, (np.floating, np.integer)):
+        return v.item()
+    if isinstance(v, float) and not np.isfinite(v):
+        return str(v)
+    return v
+
+
+def _short(v):
+    if isinstance(v, str) and len(v) > _TEXT_LIMIT:
+        return v[:_TEXT_LIMIT] + f"... ({len(v)} characters)"
+    return v
+
+
+def cryptomatte_summary(attrs: dict) -> list[dict]:
+    """``cryptomatte/<key>/<field>`` entries, one dict per key, the manifest counted not copied."""
+    layers: dict[str, dict] = {}
+    for k, v in attrs.items():
+        if not k.startswith("cryptomatte/"):
+            continue
+        bits = k.split("/")
+        if len(bits) != 3:
+            continue
+        entry = layers.setdefault(bits[1], {"key": bits[1]})
+        if bits[2] == "manifest":
+            try:
+                entry["manifest_names"] = len(json.loads(v))
+            except (ValueError, TypeError):
+                entry["manifest_names"] = None
+                entry["manifest_problem"] = "not valid JSON (truncated?)"
+        else:
+            entry[bits[2]] = v
+    return list(layers.values())
+
+
+def _exr_info(path: str, layout) -> dict:
+    from ..post import exrread, layouts
+
+    exr = exrread.read_header(path)
+    parts = []
+    attrs: dict = {}
+    for part in exr.parts:
+        for k, v in part.attributes.items():
+            if not k.startswith("_") and k not in _STRUCTURAL:
+                attrs.setdefault(k, v)
+        x0, y0, x1, y1 = part.data_window
+        parts.append({
+            "name": part.name or None,
+            "type": part.attributes.get("type"),
+            "resolution": [part.width, part.height],
+            "data_window": [x0, y0, x1, y1],
+            "display_window": list(part.display_window),
+            "compression": part.compression,
+            "line_order": part.attributes.get("lineOrder"),
+            "tiles": part.tiles,
+            "channels": [
+                {"name": exrread.full_channel_name(part.name, c.name, exr.multipart),
+                 "type": c.pixel_type,
+                 **({"sampling": [c.x_sampling, c.y_sampling]} if (c.x_sampling, c.y_sampling) != (1, 1) else {})}
+                for c in part.channels],
+        })
+    names = list(exr.channel_index())
+    types = {n: ch.pixel_type for n, (_, ch) in exr.channel_index().items()}
+    resolved = layouts.detect(names, exr.multipart, layout)
+    buffers = []
+    taken = set()
+    for role, m in resolved.roles.items():
+        buffers.append({"buffer": role, "type": layouts._type_for(
+            {"depth": "depth", "normals": "normal", "world_normals": "normal"}.get(role, ""),
+            types[m.channels[0]], len(m.channels)), "channels": list(m.channels), "space": m.space})
+        taken.update(m.channels)
+    for label, table in (("segmentation", resolved.masks), ("clothing_segmentation", resolved.clothing_masks)):
+        if table:
+            t = {types[c] for c in table.values()}
+            buffers.append({"buffer": f"{label}.<class>", "type": "/".join(
+                sorted(layouts._type_for("", x, 1) for x in t)), "classes": sorted(table),
+                "channels": [table[c] for c in sorted(table)]})
+            taken.update(table.values())
+    for layer, chans in layouts.group_channels([n for n in names if n not in taken]):
+        buffers.append({"buffer": layer or chans[0],
+                        "type": layouts._type_for("", types[chans[0]], len(chans)),
+                        "channels": chans})
+    first = exr.parts[0]
+    return {
+        "file": path, "format": "OpenEXR", "size_bytes": exr.size,
+        "resolution": [first.width, first.height],
+        "multipart": exr.multipart, "tiled": exr.tiled, "deep": exr.deep,
+        "compression": sorted({p.compression for p in exr.parts}),
+        "parts": parts,
+        "problems": exrread.check_chunks(exr),
+        "layout": resolved.layout.name,
+        "layout_problems": resolved.problems,
+        "buffers": buffers,
+        "zrange": {k: attrs[k] for k in ("zmin", "zmax") if k in attrs},
+        "cryptomatte": cryptomatte_summary(attrs),
+        "attributes": {k: _short(_plain(v)) for k, v in attrs.items()
+                       if not k.startswith("cryptomatte/")},
+    }
+
+
+def _other_info(path: str) -> dict:
+    from ..io import read_image
+
+    image = read_image(path)
+    info = dict(image.info)
+    return {
+        "file": path, "format": info.pop("format", "?"),
+        "resolution": [image.width, image.height],
+        "buffers": [{"buffer": layer.name or "(unnamed)", "type": layer.datatype.name,
+                     "channels": list(layer.channels), "sample": layer.pixels.dtype.name}
+                    for layer in image.layers],
+        "attributes": {k: _short(_plain(v)) for k, v in {**image.attributes, **info}.items()},
+    }
+
+
+def describe(path: str, layout=None) -> dict:
+    p = Path(path)
+    if not p.exists():
+        raise FramebufError(f"{path}: no such file")
+    if p.is_dir():
+        raise FramebufError(f"{path}: is a folder, not an image file")
+    with open(p, "rb") as fh:
+        head = fh.read(4)
+    if head == b"\x76\x2f\x31\x01":
+        return _exr_info(str(p), layout)
+    return _other_info(str(p))
+
+
+def _text(d: dict) -> str:
+    w, h = d["resolution"]
+    lines = []
+    if d["format"] == "OpenEXR":
+        kind = ("multi-part" if d["multipart"] else "single-part") + \
+               (" tiled" if d["tiled"] else " scanline") + (" deep" if d["deep"] else "")
+        lines.append(f"{d['file']}: OpenEXR, {w}x{h}, {kind}, {len(d['parts'])} part(s), "
+                     f"compression {'/'.join(d['compression'])}, {d['size_bytes']} bytes")
+        for i, part in enumerate(d["parts"]):
+            dw, disp = part["data_window"], part["display_window"]
+            tiles = part["tiles"]
+            tile_text = (f", tiles {tiles['x_size']}x{tiles['y_size']} {tiles['level_mode']}"
+                         if tiles else "")
+            name = f" {part['name']!r}" if part["name"] else ""
+            lines.append(f"  part {i}{name}: data window ({dw[0]},{dw[1]})-({dw[2]},{dw[3]}), display "
+                         f"window ({disp[0]},{disp[1]})-({disp[2]},{disp[3]}), {part['compression']}"
+                         f"{tile_text}, {len(part['channels'])} channels")
+        for p in d.get("problems", []):
+            lines.append(f"  PROBLEM: {p}")
+        lines.append(f"  layout: {d['layout']}")
+        for p in d.get("layout_problems", []):
+            lines.append(f"  layout problem: {p}")
+    else:
+        lines.append(f"{d['file']}: {d['format']}, {w}x{h}")
+    lines.append("  buffers:")
+    width = max((len(b["buffer"]) for b in d["buffers"]), default=6)
+    for b in d["buffers"]:
+        chans = b["channels"]
+        if "classes" in b:
+            text = f"{len(b['classes'])} masks: {', '.join(b['classes'])}"
+        else:
+            text = " ".join(chans) if len(" ".join(chans)) < 90 else f"{len(chans)} channels"
+        extra = f" ({b['space']})" if b.get("space") not in (None, "camera") else ""
+        lines.append(f"    {b['buffer']:<{width}}  {b['type']:<8} {text}{extra}")
+    if d.get("zrange"):
+        lines.append("  depth range: " + ", ".join(f"{k}={v}" for k, v in d["zrange"].items()))
+    for c in d.get("cryptomatte", []):
+        manifest = c.get("manifest_names")
+        lines.append(f"  cryptomatte {c.get('name', '?')!r}: key {c['key']}, {c.get('hash', '?')}, "
+                     f"{c.get('conversion', '?')}, manifest: "
+                     + (f"{manifest} names" if manifest is not None else
+                        c.get("manifest_problem", c.get("manif_file", "none"))))
+    attrs = {k: v for k, v in d.get("attributes", {}).items() if k not in ("zmin", "zmax")}
+    if attrs:
+        lines.append("  attributes:")
+        for k, v in attrs.items():
+            lines.append(f"    {k} = {v}")
+    return "\n".join(lines)
+
+
+def run(args) -> int:
+    docs, failed = [], 0
+    for f in args.files:
+        try:
+            docs.append(describe(f, args.layout))
+            if docs[-1].get("problems"):
+                failed += 1  # readable header, damaged body: say so in the exit code too
+        except FramebufError as exc:
+            failed += 1
+            print(f"framebuf info: error: {exc}", file=sys.stderr)
+            docs.append({"file": f, "error": str(exc)})
+    if args.json:
+        print(json.dumps([_plain(d) for d in docs], indent=1, default=str))
+    else:
+        print("\n\n".join(_text(d) for d in docs if "error" not in d))
+    return 1 if failed else 0
