@@ -46,6 +46,7 @@ import threading
 import numpy as np
 import OpenEXR
 
+from ..convert import to_half
 from ..datatypes import datatype
 from ..errors import CorruptFileError, FramebufError, UnsupportedDataTypeError, UnsupportedOptionError
 from ..hookspecs import hookimpl
@@ -99,9 +100,9 @@ def _channel_arrays(layer: Layer) -> dict:
         raise UnsupportedDataTypeError("exr", dt.name, list(DATATYPES))
     if dt.sample == "u8":
         # 8-bit types keep their quantised values, stored as half k/255 (see module docstring)
-        px = (px.astype(np.float32) / np.float32(255.0)).astype(np.float16)
+        px = to_half(px.astype(np.float32) / np.float32(255.0))
     elif dt.sample == "f16":
-        px = px.astype(np.float16, copy=False)
+        px = px if px.dtype == np.float16 else to_half(px)
     else:
         px = px.astype(np.float32, copy=False)
     if len(layer.channels) != px.shape[2]:
