@@ -1,0 +1,253 @@
+"""Sample-resolve throughput: every rule, samples in pixel order and in random order, against a
+numpy baseline and this machine's memory-copy bandwidth, all measured in this run.
+
+    python bench/resolve.py                      # 2048 x 2048 pixels x 16 samples (67M samples)
+    python bench/resolve.py --size 512 --samples 4
+
+Baselines: in pixel order, numpy reshape-reduce over the (pixels, samples) axes; in random order,
+``np.add.at`` / ``np.minimum.at`` / ``np.maximum.at`` / fancy assignment on the flat pixel index
+(computing that index is part of the baseline's time, as it is part of the kernel's). Each figure is
+the best of ``--repeat`` runs (the slow scattered numpy baselines run once; the numpy Mitchell
+baseline runs on 1/16 of the samples and is scaled). The copy bandwidth is ``np.copyto`` of a 512 MiB float32 array, in
+bytes read per second; the sorted-average ratio compares bytes of samples read (x, y, rgba).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+
+from framebuf.resolve import Filter, Resolver, SampleBatch  # noqa: E402
+
+
+def best_time(fn, repeat):
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def make_samples(size, per_pixel, seed=1):
+    """Stratified jitter in pixel order: per pixel, ``per_pixel`` samples in a sqrt x sqrt grid."""
+    rng = np.random.default_rng(seed)
+    side = int(round(per_pixel ** 0.5))
+    n = size * size * per_pixel
+    pix = np.repeat(np.arange(size * size, dtype=np.int64), per_pixel)
+    k = np.tile(np.arange(per_pixel), size * size)
+    sx = (k % side + rng.random(n, dtype=np.float32)) / side
+    sy = ((k // side) % side + rng.random(n, dtype=np.float32)) / side
+    x = ((pix % size) + sx).astype(np.float32)
+    y = ((pix // size) + sy).astype(np.float32)
+    # float32 rounding can push a sample onto the next pixel's edge: keep it in its own pixel
+    for coord, cell in ((x, pix % size), (y, pix // size)):
+        over = coord >= cell + 1
+        coord[over] = np.nextafter((cell[over] + 1).astype(np.float32), np.float32(0))
+    del pix, k, sx, sy
+    z = rng.uniform(1, 100, n).astype(np.float32)
+    z[rng.random(n) < 0.1] = np.inf
+    return dict(
+        x=x, y=y,
+        rgba=rng.random((n, 4), dtype=np.float32),
+        z=z,
+        n=rng.standard_normal((n, 3), dtype=np.float32),
+        tag=rng.integers(0, 6, n).astype(np.uint32),
+    )
+
+
+# (label, channels for Resolver, batch fields it reads, numpy baseline key)
+RULES = [
+    ("+rgba average", {"rgba": {}}, ("rgba",), "avg_rgba"),
+    ("-rgba last", {"rgba": {"filtering": False}}, ("rgba",), "last_rgba"),
+    ("-z min", {"z": {}}, ("z",), "min_z"),
+    ("+z finite average", {"z": {"filtering": True}}, ("z",), "avg_z"),
+    ("-n last (= -m)", {"n": {}}, ("n",), "last_n"),
+    ("+n non-null average (= +m)", {"n": {"filtering": True}}, ("n",), "avg_n"),
+    ("-tag last", {"tag": {}}, ("tag",), "last_tag"),
+    ("+tag max", {"tag": {"filtering": True}}, ("tag",), "max_tag"),
+    ("coverage (+tag)", {"tag": {"filtering": True}, "coverage": {}}, ("tag",), "cov_max"),
+    ("coverage (-tag, 4 slots)", {"tag": {}, "coverage": {}}, ("tag",), "cov_last"),
+    ("mitchell 4x4", {"rgba": {"filter": Filter("mitchell")}}, ("rgba",), "filter"),
+]
+
+
+def numpy_baseline(key, s, size, per_pixel, ordered):
+    """The same rule in plain numpy; returns nothing, only the time matters."""
+    npix = size * size
+    if ordered:
+        def grid(a):
+            return a.reshape(npix, per_pixel, *a.shape[1:])
+        if key == "avg_rgba":
+            grid(s["rgba"]).mean(axis=1)
+        elif key == "last_rgba":
+            grid(s["rgba"])[:, -1].copy()
+        elif key == "min_z":
+            grid(s["z"]).min(axis=1)
+        elif key == "avg_z":
+            z = grid(s["z"])
+            fin = np.isfinite(z)
+            cnt = fin.sum(axis=1)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                np.where(cnt > 0, np.where(fin, z, 0).sum(axis=1) / cnt, np.inf)
+        elif key == "last_n":
+            grid(s["n"])[:, -1].copy()
+        elif key == "avg_n":
+            v = grid(s["n"])
+            ok = np.any(v != 0, axis=2) & ~np.any(np.isnan(v), axis=2)
+            cnt = ok.sum(axis=1)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                np.where(ok[..., None], v, 0).sum(axis=1) / cnt[:, None]
+        elif key == "last_tag":
+            grid(s["tag"])[:, -1].copy()
+        elif key == "max_tag":
+            grid(s["tag"]).max(axis=1)
+        elif key in ("cov_max", "cov_last"):
+            t = grid(s["tag"])
+            lab = t.max(axis=1) if key == "cov_max" else t[:, -1]
+            cov = (t == lab[:, None]).mean(axis=1)
+            cov[lab == 0] = 0
+        return
+    idx = (s["y"].astype(np.int64) * size + s["x"].astype(np.int64))
+    if key == "avg_rgba":
+        acc = np.zeros((npix, 4))
+        np.add.at(acc, idx, s["rgba"])
+        cnt = np.bincount(idx, minlength=npix)
+        acc / np.maximum(cnt, 1)[:, None]
+    elif key in ("last_rgba", "last_n", "last_tag"):
+        a = s[{"last_rgba": "rgba", "last_n": "n", "last_tag": "tag"}[key]]
+        out = np.zeros((npix, *a.shape[1:]), a.dtype)
+        out[idx] = a            # numpy keeps the last of repeated indices
+    elif key == "min_z":
+        out = np.full(npix, np.inf, np.float32)
+        np.minimum.at(out, idx, s["z"])
+    elif key == "avg_z":
+        z = s["z"]
+        fin = np.isfinite(z)
+        acc = np.zeros(npix)
+        np.add.at(acc, idx[fin], z[fin])
+        cnt = np.zeros(npix, np.int64)
+        np.add.at(cnt, idx[fin], 1)
+    elif key == "avg_n":
+        v = s["n"]
+        ok = np.any(v != 0, axis=1) & ~np.any(np.isnan(v), axis=1)
+        acc = np.zeros((npix, 3))
+        np.add.at(acc, idx[ok], v[ok])
+        cnt = np.zeros(npix, np.int64)
+        np.add.at(cnt, idx[ok], 1)
+    elif key in ("max_tag", "cov_max"):
+        lab = np.zeros(npix, np.uint32)
+        np.maximum.at(lab, idx, s["tag"])
+        if key == "cov_max":
+            hits = np.zeros(npix, np.int64)
+            np.add.at(hits, idx, s["tag"] == lab[idx])
+            np.bincount(idx, minlength=npix)
+    elif key == "cov_last":
+        lab = np.zeros(npix, np.uint32)
+        lab[idx] = s["tag"]
+        hits = np.zeros(npix, np.int64)
+        np.add.at(hits, idx, s["tag"] == lab[idx])
+        np.bincount(idx, minlength=npix)
+
+
+def numpy_filter(s, size):
+    """Mitchell 4x4 in numpy: one np.add.at per offset of the 5x5 pixel footprint."""
+    f = Filter("mitchell")
+    npix = size * size
+    acc = np.zeros((npix, 5))
+    x, y = s["x"], s["y"]
+    ix, iy = np.floor(x).astype(np.int64), np.floor(y).astype(np.int64)
+    for oy in range(-2, 3):
+        for ox in range(-2, 3):
+            px, py = ix + ox, iy + oy
+            w = f.evaluate(x - (px + 0.5), y - (py + 0.5))
+            ok = (px >= 0) & (px < size) & (py >= 0) & (py < size) & (w != 0)
+            p = (py * size + px)[ok]
+            np.add.at(acc[:, :4], p, s["rgba"][ok] * w[ok, None])
+            np.add.at(acc[:, 4], p, w[ok])
+
+
+def copy_bandwidth(repeat):
+    src = np.ones(128 * 1024 * 1024, np.float32)   # 512 MiB
+    dst = np.zeros_like(src)
+    t = best_time(lambda: np.copyto(dst, src), repeat)
+    return src.nbytes / t
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--size", type=int, default=2048, help="image width = height (pixels)")
+    ap.add_argument("--samples", type=int, default=16, help="samples per pixel (a square number)")
+    ap.add_argument("--repeat", type=int, default=2, help="runs per figure; the best counts (numpy in random order: once)")
+    ap.add_argument("--rules", default="", help="comma-separated substrings of rule labels to run")
+    args = ap.parse_args(argv)
+    size, per_pixel = args.size, args.samples
+    n = size * size * per_pixel
+
+    print(f"{size} x {size} pixels x {per_pixel} samples = {n / 1e6:.1f}M samples; "
+          f"best of {args.repeat}")
+    t0 = time.perf_counter()
+    sorted_s = make_samples(size, per_pixel)
+    perm = np.random.default_rng(2).permutation(n)
+    print(f"generated in {time.perf_counter() - t0:.1f} s")
+
+    # compile every kernel on a tiny image first, so no figure includes compilation
+    tiny = {k: v[:64] for k, v in sorted_s.items()}
+    for _, channels, _, _ in RULES:
+        r = Resolver(4, 4, channels)
+        r.add(SampleBatch(**tiny))
+        r.resolve()
+
+    bandwidth = copy_bandwidth(args.repeat)
+    print(f"memory copy (np.copyto, 512 MiB): {bandwidth / 1e9:.2f} GB/s read")
+
+    rows = []
+    wanted = [w.strip() for w in args.rules.split(",") if w.strip()]
+    for label, channels, fields, key in RULES:
+        if wanted and not any(w in label for w in wanted):
+            continue
+        for order in ("pixel order", "random order"):
+            if order == "pixel order":
+                s = {k: sorted_s[k] for k in ("x", "y", *fields)}
+            else:
+                s = {k: sorted_s[k][perm] for k in ("x", "y", *fields)}
+            batch = SampleBatch(**s)
+            # state is allocated once per frame, outside the per-batch figure (as is numpy's
+            # input); repeated adds only accumulate more
+            resolver = Resolver(size, size, channels)
+            t_ours = best_time(lambda: resolver.add(batch), args.repeat)
+            if key == "filter":   # 25 np.add.at passes: measured on a slice, rate per sample
+                part = {k: v[: max(1, n // 16)] for k, v in s.items()}
+                t_np = best_time(lambda: numpy_filter(part, size), 1) * n / part["x"].size
+            else:
+                t_np = best_time(lambda: numpy_baseline(key, s, size, per_pixel,
+                                                        order == "pixel order"),
+                                 args.repeat if order == "pixel order" else 1)
+            sample_bytes = sum(s[k].itemsize * (s[k].size // n) for k in s)
+            rows.append((label, order, n / t_ours, n / t_np, sample_bytes * n / t_ours))
+            print(f"  {label:28s} {order:13s} {n / t_ours / 1e6:8.1f} M/s   numpy "
+                  f"{n / t_np / 1e6:7.1f} M/s   x{t_np / t_ours:6.1f}", flush=True)
+            del s, batch, resolver
+
+    print()
+    print(f"| rule | order | numba M samples/s | numpy M samples/s | ratio | GB/s read | of copy bw |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    for label, order, ours, base, bps in rows:
+        print(f"| {label} | {order} | {ours / 1e6:.1f} | {base / 1e6:.1f} | {ours / base:.1f}x | "
+              f"{bps / 1e9:.2f} | {bps / bandwidth:.2f} |")
+    failing = [(lab, o) for lab, o, ours, base, _ in rows if ours < 5 * base]
+    avg = [r for r in rows if r[0] == "+rgba average" and r[1] == "pixel order"]
+    print()
+    print(f"rules below 5x numpy: {failing if failing else 'none'}")
+    if avg:
+        print(f"sorted +rgba average: {avg[0][4] / bandwidth:.2f} of copy bandwidth (target 0.3)")
+
+
+if __name__ == "__main__":
+    main()
