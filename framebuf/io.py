@@ -177,6 +177,10 @@ def channel_names(buf: FrameBuffer, dt: DataType, bare: bool) -> tuple[str, ...]
     explicit = getattr(buf, "channels", None)
     if explicit and len(explicit) == len(dt.channels):
         return tuple(explicit)  # names given by the user or kept from the file it was read from
+    kept = getattr(buf, "channels", None)       # names a reader found, kept through a copy
+    if kept and len(kept) == len(dt.channels) and all(
+            k.rpartition(".")[2] == c for k, c in zip(kept, dt.channels)):
+        return tuple(kept)
     if bare or not buf.name:
         return dt.channels
     return tuple(f"{buf.name}.{c}" for c in dt.channels)

@@ -1,0 +1,89 @@
+"""framebuf copy: any readable image file to any writable format (mental ray's imf_copy)."""
+
+from __future__ import annotations
+
+import sys
+
+from ..errors import FramebufError
+from ..io import find_format, read, write
+
+NAME = "copy"
+HELP = "convert an image file to another format, data type or compression (like imf_copy)"
+DESCRIPTION = HELP + """
+
+The output format comes from --filetype or OUT's extension, the data type from --type or the
+buffer's own type when the format lists it (else the format's default). The conversion flags are
+the options-block statements of mental ray (colorclip, desaturate, premultiply, gamma, dither).
+A file with several buffers (a multi-layer EXR) copied to a one-buffer format writes its primary
+buffer unless --buffer names another.
+
+examples:
+  framebuf copy beauty.exr beauty.png --gamma 2.2 --dither
+  framebuf copy render.exr render.tif --type rgba_16 --compression deflate
+  framebuf copy in.tga out.exr --compression piz --option tiled=on
+"""
+
+
+def add_arguments(parser):
+    parser.add_argument("input", metavar="IN", help="file to read (format from its magic bytes or extension)")
+    parser.add_argument("output", metavar="OUT", help="file to write (atomically)")
+    parser.add_argument("-t", "--type", dest="datatype", help="data type to write (see framebuf types)")
+    parser.add_argument("-f", "--filetype", help="output format keyword (see framebuf formats)")
+    parser.add_argument("-c", "--compression", help="compression of the output format")
+    parser.add_argument("-q", "--quality", type=int, help="JPEG quality 1-100 (0 = default 75)")
+    parser.add_argument("-b", "--buffer", help="buffer (layer) to copy from a multi-buffer file")
+    parser.add_argument("--colorclip", choices=("rgb", "alpha", "raw"), default="rgb",
+                        help="clipping for 8/16-bit output (default rgb)")
+    parser.add_argument("--desaturate", action="store_true",
+                        help="pull out-of-range colours towards grey instead of clipping")
+    parser.add_argument("--premultiply", choices=("on", "off"), default="on",
+                        help="off: write un-premultiplied colour (default on)")
+    parser.add_argument("--gamma", type=float, default=1.0,
+                        help="raise 8/16-bit R, G, B and A to 1/G (default 1)")
+    parser.add_argument("--dither", action="store_true", help="dither 8/16-bit output")
+    parser.add_argument("-o", "--option", action="append", default=[], metavar="KEY=VALUE",
+                        help="a format option, e.g. tiled=on (repeatable)")
+
+
+def _format_options(pairs) -> dict:
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise FramebufError(f"--option wants KEY=VALUE, got {pair!r}")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def run(args) -> int:
+    try:
+        return _run(args)
+    except FramebufError:
+        raise
+    except OSError as exc:  # disk full, a folder as OUT ...: one line, like every other error
+        target = exc.filename or args.output
+        raise FramebufError(f"{target}: {exc.strerror or exc}") from None
+
+
+def _run(args) -> int:
+    spec = find_format(args.filetype, args.output)       # fail on a bad target before reading
+    fbs = read(args.input)
+    buffers = fbs
+    if args.buffer:
+        buffers = [fbs[args.buffer]]
+    elif len(fbs) > 1 and not spec.multi_layer:
+        primary = fbs.primary or next(iter(fbs))
+        buffers = [primary]
+        print(f"framebuf copy: {args.input} holds {len(fbs)} buffers; writing {primary.name!r} "
+              f"(choose another with --buffer)", file=sys.stderr)
+    options = _format_options(args.option)
+    if args.compression:
+        options["compression"] = args.compression
+    if args.quality is not None:
+        options["quality"] = args.quality
+    if not isinstance(buffers, list):
+        options.setdefault("attributes", fbs.attributes)
+    write(buffers, args.output, filetype=spec.name, datatype=args.datatype,
+          colorclip=args.colorclip, desaturate=args.desaturate,
+          premultiply=args.premultiply == "on", gamma=args.gamma, dither=args.dither, **options)
+    return 0
