@@ -51,7 +51,22 @@ def test_dry_run_prints_the_setup_and_writes_nothing(scene_file, tmp_path, capsy
     assert "mode: named frame buffers" in text
     assert "framebuffer 'beauty': rgba_h" in text and "shot.exr" in text
     assert "output shader visualise_labels" in text
+    planned = text.split("would write (dry run, nothing written):")[1].splitlines()
+    rows = {Path(line.split()[0]).name: line.split()[1:] for line in planned[3:] if line.strip()}
+    assert rows == {"shot.exr": ["exr", "beauty,depth", "after", "shaders"],
+                    "motion.mt": ["mt", "motion", "after", "shaders"],
+                    "label.tt": ["tt", "label", "after", "shaders"],
+                    "labels.png": ["png", "shown", "after", "shaders"]}
     assert not out.exists()
+
+
+def test_dry_run_checks_the_output_setup(tmp_path, capsys):
+    path = tmp_path / "bad.mi"
+    path.write_text(SCENE.replace('filename "motion.mt"', 'filename "motion.png"'))
+    assert main(["render", str(path), "-o", str(tmp_path / "out"), "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}:15:" in err and "format 'png' cannot store" in err
+    assert not (tmp_path / "out").exists()
 
 
 def test_render_prints_a_closing_table(scene_file, tmp_path, capsys):

@@ -54,7 +54,7 @@ class _Bar:
 
 def run(args) -> int:
     from ..scene import load
-    from ..scene.execute import WrittenFile, human_size, render_scene
+    from ..scene.execute import human_size, render_scene
     from ..sources.base import get_source
 
     scene = load(args.scene)
@@ -62,6 +62,16 @@ def run(args) -> int:
         print(f"framebuf render: warning: {w}", file=sys.stderr)
     if args.dry_run:
         print(scene.describe())
+        if scene.camera is not None:
+            from ..scene.execute import plan_scene
+
+            planned, warnings = plan_scene(scene, Path(args.outdir))
+            for w in warnings:
+                print(f"framebuf render: warning: {w}", file=sys.stderr)
+            rows = [{"file": str(p.path), "format": p.format, "buffers": ",".join(p.buffers),
+                     "when": p.when} for p in planned]
+            print("\nwould write (dry run, nothing written):")
+            print(format_table(rows, ["file", "format", "buffers", "when"]) if rows else "(no files)")
         return 0
     if scene.camera is None:
         raise FramebufError(f"{scene.path}: the scene has no camera; nothing to render")

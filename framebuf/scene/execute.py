@@ -142,7 +142,8 @@ class _FileJob:
 
 
 class _Execution:
-    def __init__(self, scene: Scene, outdir: Path, seed: int, progress):
+    def __init__(self, scene: Scene, outdir: Path, seed: int, progress, dry: bool = False):
+        self.dry = dry
         self.scene = scene
         self.camera = scene.camera
         self.options = scene.options
@@ -219,7 +220,8 @@ class _Execution:
                       f'"{base}" there instead', location)
             p = Path(base)
         target = self.outdir / p
-        target.parent.mkdir(parents=True, exist_ok=True)
+        if not self.dry:
+            target.parent.mkdir(parents=True, exist_ok=True)
         return target
 
     def _spec(self, filetype, path, location):
@@ -541,6 +543,34 @@ class _Execution:
         self.timings["total"] = time.perf_counter() - t_start
         return RenderResult(self.files, self.fbs, self.outdir, self.scene, self.warnings,
                             self.removed, samples, self.timings, self.shaders_run)
+
+
+class PlannedFile(NamedTuple):
+    """A file a render would write: ``when`` is ``"in sequence"`` (a legacy file statement, at
+    its camera position) or ``"after shaders"`` (a named buffer)."""
+
+    path: Path
+    format: str
+    buffers: tuple[str, ...]
+    when: str
+
+
+def plan_scene(scene: Scene, outdir) -> tuple[list[PlannedFile], list[str]]:
+    """Check a scene's output setup without rendering or touching the disk.
+
+    Runs the planning step of :func:`render_scene` (buffers, formats, data types, shader names;
+    errors are the same located SceneErrors) and returns the files it would write, in order,
+    plus the execution warnings.
+    """
+    if scene.camera is None:
+        raise SceneError(scene.path, 1, 1, "the scene has no camera: nothing to render")
+    ex = _Execution(scene, Path(outdir), 0, None, dry=True)
+    ex.plan()
+    planned = [PlannedFile(job.path, job.spec.name, tuple(job.buffer_names), "in sequence")
+               for kind, job in ex.steps if kind == "file"]
+    planned += [PlannedFile(job.path, job.spec.name, tuple(job.buffer_names), "after shaders")
+                for job in ex.deferred]
+    return planned, ex.warnings
 
 
 def render_scene(scene, outdir, *, seed: int = 0, source="raycast", progress=None) -> RenderResult:
