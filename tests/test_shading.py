@@ -239,3 +239,18 @@ def test_cli_apply_errors_are_one_line(tmp_path, capsys, shader, message):
     assert main(["apply", str(src), "--shader", shader, "-o", str(tmp_path / "o.exr")]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+def test_cli_apply_labels_warnings_and_skipped_buffers(tmp_path, capsys):
+    fbs = FrameBufferSet(4, 2)
+    fbs.add("rgba", "rgba_fp")
+    fbs.add("segmentation.eyebrows", "a_fp", user=True, data=np.full((2, 4), 0.9, np.float32))
+    src = tmp_path / "masks.exr"
+    framebuf.write(fbs, src)
+    out = tmp_path / "o.exr"
+    assert main(["apply", str(src), "--shader", "segmentation_to_label:mapping=full_body", "-o", str(out)]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err == ["framebuf apply: warning: shader 'segmentation_to_label': label mapping 'full_body' "
+                   "gives several names one value, so these labels are ambiguous: 89: eyebrows, foot_right",
+                   "framebuf apply: exr cannot store, not written: segments (tag)"]
+    assert "segmentation.eyebrows" in framebuf.read(out)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import sys
+import warnings
 from pathlib import Path
 
 from ..buffers import FrameBufferSet
-from ..errors import FramebufError
-from ..io import find_format, read, write
-from ..shading import ShaderContext, get_shader, parse_param_string, parse_shader_option, run_shader
+from ..errors import FramebufError, UnsupportedDataTypeError
+from ..io import choose_datatype, find_format, read, write
+from ..shading import (
+    ShaderContext, ShaderWarning, get_shader, parse_param_string, parse_shader_option, run_shader,
+)
 
 NAME = "apply"
 HELP = "run output shaders on image files: framebuf apply IN... --shader NAME[:p=v,...] -o OUT"
@@ -15,13 +19,15 @@ DESCRIPTION = HELP + """
 
 Several inputs share one frame-buffer set: a one-buffer file becomes a buffer named after the
 file's stem, a multi-buffer file (EXR) keeps its buffer names. Shaders run in the order given.
-A multi-buffer output format (EXR) gets every buffer; any other gets --buffer, else the buffer
-the last shader wrote, else the primary colour buffer.
+A multi-buffer output format (EXR) gets every buffer it can store (the others are named on
+stderr); any other format gets --buffer, else the buffer the last shader wrote, else the primary
+colour buffer. Label (tag) buffers go to formats that store tags (tt, map).
 
 examples:
   framebuf apply render.exr --shader gauss:radius=3 -o soft.exr
   framebuf apply beauty.exr --shader over:color=0.2,0.2,0.2 --shader srgb_encode -o preview.png
-  framebuf apply masks.exr --shader segmentation_to_label:mapping=face -o segments.png --type s_16
+  framebuf apply masks.exr --shader segmentation_to_label:mapping=face -o segments.tt
+  framebuf apply masks.exr --shader segmentation_to_label --shader visualise_labels -o seg.png
 """
 
 
@@ -64,17 +70,32 @@ def run(args) -> int:
     fbs = load_inputs(args.inputs)
     ctx = ShaderContext(fbs, scene_dir=Path.cwd())
     last_written = None
-    for spec, params in chain:
-        done = run_shader(spec, fbs, params, context=ctx)
-        for p in spec.writes:
-            if done.buffer_names.get(p):
-                last_written = done.buffer_names[p]
-                break
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ShaderWarning)
+        for spec, params in chain:
+            done = run_shader(spec, fbs, params, context=ctx)
+            for p in spec.writes:
+                if done.buffer_names.get(p):
+                    last_written = done.buffer_names[p]
+                    break
+    for w in caught:  # one line each, like errors
+        print(f"framebuf apply: warning: {w.message}", file=sys.stderr)
     fmt = find_format(None, args.output)
     if args.buffer:
         out = [fbs[n] for n in args.buffer]
     elif fmt.multi_layer and args.datatype is None:
-        out = fbs
+        out, skipped = [], []
+        for buf in fbs:
+            try:
+                choose_datatype(fmt, buf, None)
+                out.append(buf)
+            except UnsupportedDataTypeError:
+                skipped.append(f"{buf.name} ({buf.datatype.name})")
+        if skipped:
+            print(f"framebuf apply: {fmt.name} cannot store, not written: {', '.join(skipped)}",
+                  file=sys.stderr)
+        if not out:
+            raise FramebufError(f"format {fmt.name!r} can store none of the buffers")
     else:
         chosen = fbs[last_written] if last_written else fbs.primary
         if chosen is None:
