@@ -69,7 +69,7 @@ def packed_capacity(n):
     return n + (n + 127) // 128 + 1
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _emit_literal(src, s, n, out, o, mode):
     if mode == IFF:
         out[o] = n - 1
@@ -84,41 +84,56 @@ def _emit_literal(src, s, n, out, o, mode):
 
 
 @njit(cache=True)
-def pack_bytes(src, s0, n, out, o, mode):
-    """Pack ``src[s0:s0+n]`` into ``out[o:]`` in dialect ``mode``; return the new end of ``out``."""
-    maxrun = 127 if mode == HDR else 128
-    end = s0 + n
-    lit = s0
-    i = s0
-    while i < end:
-        v = src[i]
-        j = i + 1
-        lim = min(end, i + maxrun)
-        while j < lim and src[j] == v:
-            j += 1
-        if j - i >= MIN_RUN:
-            while lit < i:
-                m = min(128, i - lit)
-                o = _emit_literal(src, lit, m, out, o, mode)
-                lit += m
-            r = j - i
-            if mode == IFF:
-                out[o] = 0x80 | (r - 1)
-            elif mode == RLA:
-                out[o] = r - 1
-            else:
-                out[o] = 128 + r
-            out[o + 1] = v
-            o += 2
-            i = j
-            lit = j
-        else:
-            i = j
+def _emit_literals(src, lit, end, out, o, mode):
     while lit < end:
         m = min(128, end - lit)
         o = _emit_literal(src, lit, m, out, o, mode)
         lit += m
     return o
+
+
+@njit(cache=True)
+def pack_bytes(src, s0, n, out, o, mode):
+    """Pack ``src[s0:s0+n]`` into ``out[o:]`` in dialect ``mode``; return the new end of ``out``.
+
+    Runs of ``MIN_RUN`` (3) or more equal bytes become run packets, everything else literals;
+    the scan for a run start costs one compare per byte in the common no-run case.
+    """
+    maxrun = 127 if mode == HDR else 128
+    end = s0 + n
+    lit = s0
+    k = s0
+    while k + 2 < end:
+        a = src[k + 1]
+        if src[k + 2] != a:
+            k += 2  # neither k nor k + 1 can start a run of three
+            continue
+        if src[k] != a:
+            k += 1
+            continue
+        o = _emit_literals(src, lit, k, out, o, mode)
+        j = k + 3
+        lim = min(end, k + maxrun)
+        while j + 8 <= lim:  # long runs (flat backgrounds): test eight bytes per branch
+            d = ((src[j] ^ a) | (src[j + 1] ^ a) | (src[j + 2] ^ a) | (src[j + 3] ^ a)
+                 | (src[j + 4] ^ a) | (src[j + 5] ^ a) | (src[j + 6] ^ a) | (src[j + 7] ^ a))
+            if d != 0:
+                break
+            j += 8
+        while j < lim and src[j] == a:
+            j += 1
+        r = j - k
+        if mode == IFF:
+            out[o] = 0x80 | (r - 1)
+        elif mode == RLA:
+            out[o] = r - 1
+        else:
+            out[o] = 128 + r
+        out[o + 1] = a
+        o += 2
+        k = j
+        lit = j
+    return _emit_literals(src, lit, end, out, o, mode)
 
 
 @njit(cache=True)
@@ -173,46 +188,69 @@ def unpack_bytes(src, pos, end, dst, d0, n, dstride, mode):
 
 # -- SGI: 1- or 2-byte elements, 7-bit counts, a zero count ends the row ------------------------
 
-@njit(cache=True, inline="always")
-def _put_elem(out, o, v, bpc):
-    if bpc == 1:
-        out[o] = v
-    else:
-        out[o] = (v >> 8) & 0xFF
-        out[o + 1] = v & 0xFF
-    return o + bpc
+@njit(cache=True)
+def _sgi_literals(row, lit, end, out, o, bpc):
+    """Literal packets (at most 127 elements each) for ``row[lit:end]``; returns the new end."""
+    while lit < end:
+        m = min(127, end - lit)
+        if bpc == 1:
+            out[o] = 0x80 | m
+            for t in range(m):
+                out[o + 1 + t] = row[lit + t]
+            o += 1 + m
+        else:
+            out[o] = 0
+            out[o + 1] = 0x80 | m
+            for t in range(m):
+                e = np.int64(row[lit + t])
+                out[o + 2 + 2 * t] = (e >> 8) & 0xFF
+                out[o + 3 + 2 * t] = e & 0xFF
+            o += 2 + 2 * m
+        lit += m
+    return o
 
 
 @njit(cache=True)
 def _sgi_pack_row(row, w, out, o, bpc):
+    """One SGI row record: runs of 3 or more equal elements, literals, a zero terminator."""
     lit = 0
-    i = 0
-    while i < w:
-        v = row[i]
-        j = i + 1
-        lim = min(w, i + 127)
-        while j < lim and row[j] == v:
+    k = 0
+    while k + 2 < w:
+        a = row[k + 1]
+        if row[k + 2] != a:
+            k += 2  # neither k nor k + 1 can start a run of three
+            continue
+        if row[k] != a:
+            k += 1
+            continue
+        o = _sgi_literals(row, lit, k, out, o, bpc)
+        j = k + 3
+        lim = min(w, k + 127)
+        while j + 8 <= lim:
+            d = ((row[j] ^ a) | (row[j + 1] ^ a) | (row[j + 2] ^ a) | (row[j + 3] ^ a)
+                 | (row[j + 4] ^ a) | (row[j + 5] ^ a) | (row[j + 6] ^ a) | (row[j + 7] ^ a))
+            if d != 0:
+                break
+            j += 8
+        while j < lim and row[j] == a:
             j += 1
-        if j - i >= MIN_RUN:
-            while lit < i:
-                m = min(127, i - lit)
-                o = _put_elem(out, o, 0x80 | m, bpc)
-                for k in range(m):
-                    o = _put_elem(out, o, row[lit + k], bpc)
-                lit += m
-            o = _put_elem(out, o, j - i, bpc)
-            o = _put_elem(out, o, v, bpc)
-            i = j
-            lit = j
+        r = j - k
+        e = np.int64(a)
+        if bpc == 1:
+            out[o] = r
+            out[o + 1] = e
         else:
-            i = j
-    while lit < w:
-        m = min(127, w - lit)
-        o = _put_elem(out, o, 0x80 | m, bpc)
-        for k in range(m):
-            o = _put_elem(out, o, row[lit + k], bpc)
-        lit += m
-    return _put_elem(out, o, 0, bpc)
+            out[o] = 0
+            out[o + 1] = r
+            out[o + 2] = (e >> 8) & 0xFF
+            out[o + 3] = e & 0xFF
+        o += 2 * bpc
+        k = j
+        lit = j
+    o = _sgi_literals(row, lit, w, out, o, bpc)
+    for t in range(bpc):
+        out[o + t] = 0
+    return o + bpc
 
 
 @njit(cache=True)
@@ -371,10 +409,11 @@ def iff_encode_tiles(pix, nchan, nbytes, tag, compress):
                 for yy in range(y0, y1 + 1):
                     sy = h - 1 - yy
                     for xx in range(x0, x1 + 1):
-                        for c in range(nchan - 1, -1, -1):
+                        for cc in range(nchan):
+                            base = (nchan - 1 - cc) * nbytes
                             for k in range(nbytes):
-                                out[o] = pix[sy, xx, c * nbytes + k]
-                                o += 1
+                                out[o + k] = pix[sy, xx, base + k]
+                            o += nbytes
             while (size & 3) != 0:
                 out[o] = 0
                 o += 1
