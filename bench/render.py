@@ -78,18 +78,9 @@ def best(fn, repeat):
 
 def resolver_channels(scene, outdir):
     """The Resolver channel options render_scene would use for this scene."""
-    ex = _Execution(scene, Path(outdir), 0, None)
+    ex = _Execution(scene, Path(outdir), 0, None, dry=True)
     ex.plan()
-    channels = {}
-    from framebuf.scene.execute import STORAGE_CHANNELS
-
-    for storage, (flag, _) in ex.filtering.items():
-        if storage in STORAGE_CHANNELS:
-            opts = {"filtering": flag}
-            if storage == "colour" and flag:
-                opts["filter"] = ex._colour_filter()
-            channels[STORAGE_CHANNELS[storage]] = opts
-    return channels
+    return {name: opts for name, (opts, _) in ex.resolver_channels().items()}
 
 
 def kernels_only(batches, width, height, channels):

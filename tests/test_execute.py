@@ -117,6 +117,24 @@ def test_filtering_flag_reaches_the_resolve(tmp_path):
     assert np.all(average[np.isfinite(minimum)] >= minimum[np.isfinite(minimum)] - 1e-6)
 
 
+def test_plus_and_minus_of_one_type_are_separate_buffers(tmp_path):
+    res = run(tmp_path, 'output "-z" "zt" "min.zt"\n    output "+z" "zt" "avg.zt"', samples=1)
+    lo, hi = res.buffers["z"], res.buffers["+z"]
+    assert (lo.filtering, hi.filtering) == (False, True)
+    assert lo.storage is not hi.storage
+    np.testing.assert_array_equal(pixels(tmp_path / "min.zt"), lo.data)
+    np.testing.assert_array_equal(pixels(tmp_path / "avg.zt"), hi.data)
+    separate = run(tmp_path / "sep", 'output "+z" "zt" "avg.zt"', samples=1).buffers["z"].data
+    np.testing.assert_array_equal(hi.data, separate)
+    assert np.any(hi.data > lo.data)
+
+
+def test_type_the_format_does_not_list_is_converted(tmp_path):
+    res = run(tmp_path, 'output "coverage" "exr" "cov.exr"', samples=1)
+    assert [(f.path.name, f.datatype) for f in res.files] == [("cov.exr", "a_h")]
+    assert any("does not list data type 'coverage'" in w for w in res.warnings)
+
+
 def test_legacy_file_before_a_shader_gets_the_unprocessed_image(tmp_path):
     body = """
     output "rgba_fp" "ct" "before.ct"

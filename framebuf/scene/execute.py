@@ -7,16 +7,16 @@ Order of work
     1. **Plan.** The frame-buffer set is built from the camera's ``framebuffer`` declarations
        (named-buffer mode) and from the buffers that legacy ``output`` statements request
        (``"rgba,+z"``; ``fbN`` is the options block's ``frame buffer N``, created only when some
-       output names it). Standard buffers share one storage per kind (``rgba`` and ``rgba_16`` are
-       one float colour array); user buffers own theirs and are never filled by rendering. In
+       output names it). Standard buffers share one storage per kind and filtering flag (``rgba``
+       and ``rgba_16`` are one float colour array; ``-z`` and ``+z`` in one scene are two depth
+       arrays, minimum and average); user buffers own theirs and are never filled by rendering. In
        legacy mode a standard ``rgba`` buffer always exists and is primary. Every output's format,
        data type and shader is checked now, so a bad statement fails before any work and before
        any file is written, with the statement's ``file:line:column``.
     2. **Render.** The sample source (``"raycast"`` by default) yields sample batches; one
-       :class:`~framebuf.resolve.Resolver` channel per sampled storage turns them into pixels with
-       that storage's filtering flag (``+``/``-`` or ``filtering on|off``; when buffers sharing a
-       storage disagree, the first one in camera order wins and a warning says so). Only colour
-       goes through the options' pixel filter; as in mental ray a non-box filter needs
+       :class:`~framebuf.resolve.Resolver` channel per sampled storage and filtering flag
+       (``+``/``-`` or ``filtering on|off``) turns them into pixels. Only colour goes through the
+       options' pixel filter; as in mental ray a non-box filter needs
        ``samples`` min >= -1 and max >= 0 and is otherwise ignored with a warning. Outside the
        camera ``window`` every buffer keeps its nothing-hit value.
     3. **Outputs, in camera order.** ``output "SHADER" (params)`` runs the registered output
@@ -55,10 +55,11 @@ from typing import NamedTuple
 import numpy as np
 
 from .. import io as fbio
-from ..buffers import EMPTY_VALUE, FileProperties, FrameBuffer, FrameBufferSet
+from ..buffers import EMPTY_VALUE, FileProperties, FrameBuffer, FrameBufferSet, empty_storage
 from ..datatypes import DataType, datatype
 from ..errors import FramebufError, SceneError
 from ..resolve import Filter, Resolver
+from ..resolve.resolver import KIND_BY_NAME
 from .model import (
     CONTOUR_OUTPUT_SHADERS, ClearOutputs, FileOutput, FrameBufferDecl, Scene, ShaderOutput,
     effective_filtering,
@@ -155,7 +156,9 @@ class _Execution:
         self.removed: list[Path] = []
         self.shaders_run: list[str] = []
         self.timings: dict[str, float] = {}
-        self.filtering: dict[str, tuple[bool, str]] = {}   # storage -> (flag, buffer that set it)
+        self.first_flag: dict[str, bool] = {}        # storage -> filtering of its shared array
+        self.alt_storage: dict[str, np.ndarray] = {}  # storage -> array for the other flag
+        self.sampled: list[tuple[str, bool]] = []     # (storage, filtering) pairs to resolve
         self.nulls: list = []
 
     def warn(self, message: str, location=None) -> None:
@@ -165,18 +168,42 @@ class _Execution:
             self.warnings.append(message)
 
     # ---------------------------------------------------------------------------------- planning
-    def _note_filtering(self, buf: FrameBuffer, location) -> None:
-        if buf.user:
-            return
-        storage = buf.datatype.storage
-        if storage not in self.filtering:
-            self.filtering[storage] = (buf.filtering, buf.name)
-        elif self.filtering[storage][0] != buf.filtering:
-            flag, first = self.filtering[storage]
-            self.warn(
-                f"buffer {buf.name!r} asks for filtering {'on' if buf.filtering else 'off'}, but it "
-                f"shares the {storage} storage with {first!r} (filtering {'on' if flag else 'off'}), "
-                f"which decides", location)
+    def _add_standard(self, name: str, dt, filtering: bool | None, **kw) -> FrameBuffer:
+        """A standard buffer: joins the shared array of its storage and filtering flag."""
+        dt = datatype(dt)
+        flag = dt.filtered if filtering is None else bool(filtering)
+        storage = dt.storage
+        first = self.first_flag.setdefault(storage, flag)
+        if flag == first:
+            buf = self.fbs.add(name, dt, filtering=flag, **kw)
+        else:
+            # the other interpolation rule needs its own pixels: "-z" and "+z" differ
+            arr = self.alt_storage.get(storage)
+            if arr is None:
+                arr = self.alt_storage[storage] = empty_storage(storage, self.fbs.height,
+                                                                self.fbs.width)
+            buf = self.fbs.add_buffer(FrameBuffer(name, dt, arr, view=dt.view, filtering=flag,
+                                                  user=False, **kw))
+        if (storage, flag) not in self.sampled:
+            self.sampled.append((storage, flag))
+        return buf
+
+    def resolver_channels(self) -> dict[str, tuple[dict, np.ndarray]]:
+        """Resolver channel name -> (channel options, array it fills), one per sampled storage and
+        filtering flag (uv and mask buffers are not rendered, as in mental ray)."""
+        out = {}
+        for storage, flag in self.sampled:
+            base = STORAGE_CHANNELS.get(storage)
+            if base is None:
+                continue
+            first = flag == self.first_flag[storage]
+            name = base if first else base + ("+" if flag else "-")
+            opts = {"filtering": flag, "kind": KIND_BY_NAME[base], "source": base}
+            if storage == "colour" and flag:
+                opts["filter"] = self._colour_filter()
+            target = self.fbs.storage(storage) if first else self.alt_storage[storage]
+            out[name] = (opts, target)
+        return out
 
     def _request(self, kind, filtering, location) -> str | None:
         """The buffer a legacy type request names (created if needed); None for ``contour``."""
@@ -199,13 +226,19 @@ class _Execution:
                 fbs.add(name, dt or "rgba_fp", user=True, filtering=filt)
             return name
         dt: DataType = kind
+        flag = effective_filtering(dt, filtering)
+        for name in (dt.name, ("+" if flag else "-") + dt.name):
+            if name in fbs:
+                b = fbs[name]
+                if b.datatype is dt and not b.user and b.filtering == flag:
+                    return name
+            else:
+                self._add_standard(name, dt, flag)
+                return name
         name = dt.name
-        if name in fbs and fbs[name].datatype is dt and not fbs[name].user:
-            return name
         while name in fbs:
             name += "_"
-        buf = fbs.add(name, dt, filtering=effective_filtering(dt, filtering))
-        self._note_filtering(buf, location)
+        self._add_standard(name, dt, flag)
         return name
 
     def _target(self, filename: str, location) -> Path:
@@ -314,17 +347,19 @@ class _Execution:
         self.steps: list = []          # ("shader", ShaderOutput) | ("file", _FileJob)
         self.deferred: list[_FileJob] = []
         if cam.mode == "legacy":
-            buf = fbs.add("rgba", "rgba", primary=True)
-            self._note_filtering(buf, cam.location)
+            self._add_standard("rgba", "rgba", None, primary=True)
         # named buffers, in declaration order
         primary = cam.primary_buffer()
         for decl in cam.framebuffers.values():
             props = {"dod": decl.dod, "dpi": decl.dpi, "field": decl.field, "tiled": decl.tiled}
-            buf = fbs.add(decl.name, decl.datatype, user=decl.user,
-                          filtering=decl.effective_filtering, primary=decl is primary,
-                          file=FileProperties(decl.filename, decl.filetype, decl.compression,
-                                              decl.quality, props))
-            self._note_filtering(buf, decl.location)
+            fprops = FileProperties(decl.filename, decl.filetype, decl.compression, decl.quality,
+                                    props)
+            if decl.user:
+                fbs.add(decl.name, decl.datatype, user=True, filtering=decl.effective_filtering,
+                        primary=decl is primary, file=fprops)
+            else:
+                self._add_standard(decl.name, decl.datatype, decl.effective_filtering,
+                                   primary=decl is primary, file=fprops)
         # outputs, in camera order
         for st in cam.outputs:
             if isinstance(st, ClearOutputs):
@@ -344,6 +379,12 @@ class _Execution:
                 requested = None
                 if len(types) == 1 and isinstance(types[0][0], DataType):
                     requested = types[0][0]
+                    if requested.name not in spec.datatypes:
+                        # as for a framebuffer's datatype: a compatible conversion is attempted
+                        self.warn(f"format {spec.name!r} does not list data type "
+                                  f"{requested.name!r}; a compatible type is written instead",
+                                  st.location)
+                        requested = None
                 props = {"colorprofile": st.colorprofile}
                 if st.option:
                     key, value = st.option
@@ -402,19 +443,11 @@ class _Execution:
         return filt
 
     def sample(self, source) -> int:
-        channels = {}
-        for storage, (flag, _) in self.filtering.items():
-            channel = STORAGE_CHANNELS.get(storage)
-            if channel is None:
-                continue  # uv and mask buffers are not rendered (as in mental ray)
-            opts = {"filtering": flag}
-            if storage == "colour" and flag:
-                opts["filter"] = self._colour_filter()
-            channels[channel] = opts
+        channels = self.resolver_channels()
         if not channels:
             return 0
         fbs = self.fbs
-        resolver = Resolver(fbs.width, fbs.height, channels)
+        resolver = Resolver(fbs.width, fbs.height, {k: v[0] for k, v in channels.items()})
         extra = len(self.steps) + len(self.deferred) + 1
         state = {"total": None}
 
@@ -441,16 +474,15 @@ class _Execution:
         self.units_total = self.base_units + extra
         self._step()
         window = self._window()
-        for storage, channel in STORAGE_CHANNELS.items():
-            if channel not in pixels:
-                continue
+        for channel, (opts, target) in channels.items():
             arr = pixels[channel]
+            storage = next(k for k, v in STORAGE_CHANNELS.items() if v == opts["source"])
             if window is not None:
                 x0, y0, x1, y1 = window
                 inside = np.zeros((fbs.height, fbs.width), bool)
                 inside[y0:y1, x0:x1] = True
                 arr = np.where(inside[:, :, None], arr, np.asarray(EMPTY_VALUE[storage], arr.dtype))
-            fbs.storage(storage)[...] = arr
+            target[...] = arr
         return count
 
     def _window(self):
