@@ -177,6 +177,9 @@ def _read(path: str, options: dict) -> Image:
         raise CorruptFileError(path, f"IFF flags {flags:#x} name neither colour, alpha nor depth")
     cchan = datatype(ctype).components if ctype else 0
     cbytes = LAYOUT[ctype][2] if ctype else 1
+    if h * w * (cchan * cbytes + (4 if flags & FLAG_Z else 0)) > 1024 * len(data) + (1 << 24):
+        # a 64x64 tile takes at least 16 bytes per byte plane; far beyond that the header is damaged
+        raise CorruptFileError(path, f"image size {w}x{h} is implausible for a {len(data)}-byte file")
     colour = np.zeros((h, w, cchan * cbytes), np.uint8)
     zbuf = np.zeros((h, w if flags & FLAG_Z else 0, 4), np.uint8)
     counts = np.zeros(4, np.int64)

@@ -121,6 +121,15 @@ def _read(path: str, options: dict) -> Image:
             break
         if len(types) >= 4:
             raise CorruptFileError(path, "more than four chained channel packets")
+    # the fewest bytes a scanline can take with these packets; less data means a damaged file
+    min_row = 0
+    for t, idx in zip(types, chans):
+        nc = sum(i >= 0 for i in idx)
+        min_row += (w * nc if t == RAW else -(-w // 255) * (1 + nc) if t == PURE_RLE
+                    else -(-w // 65535) * (1 + nc))
+    if h * min_row > len(data) - pos:
+        raise CorruptFileError(path, f"{len(data) - pos} bytes of pixel data cannot hold {h} scanlines "
+                                     f"of {w} pixels (truncated or damaged header)")
     pixels = np.zeros((h, w, 4), np.uint8)
     status, _end = _rle.pic_decode(np.frombuffer(data, np.uint8), pos, np.array(types, np.int64),
                                    np.array(chans, np.int64), pixels)

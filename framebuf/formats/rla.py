@@ -192,6 +192,9 @@ def _read(path: str, options: dict) -> Image:
         raise CorruptFileError(path, "unsupported channel types: colour and matte must both be 8- or 16-bit integers")
     if na and hd["AuxChannelType"] != CT_FLOAT:
         raise CorruptFileError(path, "only float auxiliary channels are supported")
+    if h * w * ((nc + nm) * cbytes + 4 * na) > 1024 * len(data) + (1 << 24):
+        # RLE packs at most 64:1 unless scanlines share records; far beyond that the header is damaged
+        raise CorruptFileError(path, f"image size {w}x{h} is implausible for a {len(data)}-byte file")
     chans, aux = decode_rla_body(data, HEADER_SIZE, w, h, nc + nm, cbytes, na, path)
     if nc == 1:
         chans = np.concatenate([np.repeat(chans[:, :, :1], 3, axis=2), chans[:, :, 1:]], axis=2)

@@ -39,6 +39,7 @@ MAGIC = 474
 # magic, storage, bpc, dimension, xsize, ysize, zsize, pixmin, pixmax, dummy, name, colormap
 HEADER = struct.Struct(">HBBHHHHii4s80si")
 HEADER_SIZE = 512
+PLAUSIBLE_RATIO = 1024  # largest decoded/encoded size ratio believed before allocating
 
 
 def sniff(head: bytes) -> bool:
@@ -102,6 +103,9 @@ def _read(path: str, options: dict) -> Image:
         raise CorruptFileError(path, f"colour-mapped SGI files (colormap {cmap}) are not supported")
     if w == 0 or h == 0 or c not in (1, 2, 3, 4):
         raise CorruptFileError(path, f"image size {w}x{h} with {c} channels is not supported")
+    if storage == 1 and h * w * c * bpc > PLAUSIBLE_RATIO * len(data) + (1 << 24):
+        # RLE without shared rows packs at most 63.5:1; far beyond that the header is damaged
+        raise CorruptFileError(path, f"image size {w}x{h}x{c} is implausible for a {len(data)}-byte file")
     dtype = np.uint8 if bpc == 1 else np.dtype(">u2")
     buf = np.frombuffer(data, np.uint8)
     if storage == 0:
