@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import os
 import struct
+import threading
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -424,6 +425,14 @@ def _rle_decode(src, dst):
     return o
 
 
+def _half_bits_table() -> np.ndarray:
+    """float32 bit patterns of all 65536 half values: half -> float32 by one table look-up."""
+    return np.arange(65536, dtype=np.uint16).view(np.float16).astype(np.float32).view(np.uint32)
+
+
+_HALF_TO_F32 = _half_bits_table()
+
+
 @njit(cache=True, inline="always")
 def _byte_add(a, b):
     """Eight independent byte additions mod 256 in one uint64 (no carry between bytes)."""
@@ -432,91 +441,129 @@ def _byte_add(a, b):
 
 
 @njit(cache=True)
-def _unpredict(src, s0, n, dst):
-    """Undo the ZIP/RLE predictor: ``t[0] = d[0]``, ``t[i] = t[i-1] + d[i] - 128`` (mod 256).
-
-    The prefix sum runs eight bytes at a time (SWAR: three shifted byte-wise adds, then the
-    previous word's last byte broadcast), about twice as fast as the byte loop, which is one
-    long dependency chain.
-    """
-    if n == 0:
-        return
-    nw = n // 8
-    words = src[s0: s0 + nw * 8].view(np.uint64)
-    out = dst[: nw * 8].view(np.uint64)
-    flip = np.uint64(0x8080808080808080)
-    carry = np.uint64(0)
-    for i in range(nw):
-        x = words[i] ^ flip          # d - 128 == d ^ 0x80 (mod 256)
-        if i == 0:
-            x = x ^ np.uint64(0x80)  # byte 0 is stored as is, not as a difference
-        x = _byte_add(x, x << np.uint64(8))
-        x = _byte_add(x, x << np.uint64(16))
-        x = _byte_add(x, x << np.uint64(32))
-        x = _byte_add(x, carry)
-        out[i] = x
-        carry = (x >> np.uint64(56)) * np.uint64(0x0101010101010101)
-    prev = np.uint8(carry & np.uint64(255))
-    for i in range(nw * 8, n):
-        if i == 0:
-            prev = src[s0]
-        else:
-            prev = np.uint8(prev + (src[s0 + i] ^ np.uint8(128)))
-        dst[i] = prev
-
-
-@njit(cache=True)
-def _scatter(buf, starts, lengths, kinds, xs, ys, widths, nlines, bpp, sel_prefix, sel_size,
-             sel_out, out_stride, out, scratch, rle_tmp):
-    """Copy the selected channels of every chunk into ``out``.
+def _scatter(buf, starts, lengths, kinds, xs, ys, widths, nlines, ch_size, ch_slot, out_off,
+             out_stride, out_size, conv, out, rle_tmp, lut):
+    """Decode every chunk and copy the selected channels into ``out``.
 
     ``buf[starts[k]: starts[k] + lengths[k]]`` holds chunk k: raw (kind 0), inflated but still
-    predicted and byte-split (kind 1), or RLE-encoded (kind 2). A chunk covers pixels
+    predicted and byte-split (kind 1, ZIP/ZIPS), or RLE-encoded (kind 2). A chunk covers pixels
     ``xs[k] .. xs[k] + widths[k]`` of lines ``ys[k] .. ys[k] + nlines[k]``; each line holds every
-    channel in turn, ``bpp`` bytes per pixel in all. Selected channel c starts ``sel_prefix[c]``
-    bytes into a pixel's worth of a line, is ``sel_size[c]`` bytes per sample, and goes to
-    ``out[sel_out[c] + y * out_stride[c] + x * sel_size[c]]``. Returns -1 on inconsistent data.
+    channel in turn (``ch_size`` bytes per sample). Channel c goes to output slot ``ch_slot[c]``
+    (-1: not wanted), at ``out_off[slot] + y * out_stride[slot] + x * out_size[slot]``; with
+    ``conv[slot]`` half samples become float32 through ``lut``. Returns -1 on inconsistent data.
 
-    Sample sizes are 2 or 4 bytes, so every offset is even: byte-split data is rebuilt two bytes
-    at a time (even byte from the first half of the chunk, odd byte from the second).
+    ZIP's predictor is a running byte sum over the chunk whose bytes were split in two halves
+    (even bytes first, odd bytes second). Sample sizes are 2 or 4, so the wanted bytes come in
+    pairs (t[i], t[half + i]): one pass keeps two running sums, one per half, and writes pairs as
+    it goes -- no scratch buffer, no second pass. The sums advance eight bytes per step (SWAR:
+    three shifted byte-wise adds and the previous word's last byte broadcast), which shortens
+    the dependency chain a byte loop is bound by. Unwanted channels only advance the sums (a
+    plain byte sum, which vectorises). The second sum starts after the whole first half, which is
+    one more byte sum.
     """
     out16 = out.view(np.uint16)
+    out32 = out.view(np.uint32)
+    nch = ch_size.shape[0]
+    ones = np.uint64(0x0101010101010101)
+    flip = np.uint64(0x8080808080808080)  # d - 128 == d ^ 0x80 (mod 256), in every byte
     for k in range(starts.shape[0]):
         w = widths[k]
+        bpp = 0
+        for c in range(nch):
+            bpp += ch_size[c]
         n = w * bpp * nlines[k]
         kind = kinds[k]
+        src = buf
         s0 = starts[k]
         if kind == 2:
             got = _rle_decode(buf[s0: s0 + lengths[k]], rle_tmp[:n])
             if got != n:
                 return -1
-            _unpredict(rle_tmp, 0, n, scratch)
+            src = rle_tmp
+            s0 = 0
             kind = 1
         elif lengths[k] != n:
             return -1
-        elif kind == 1:
-            _unpredict(buf, s0, n, scratch)
         if kind == 1:
-            half = (n + 1) // 2
+            half = n >> 1
+            p = s0
+            q = s0 + half
+            acc1 = np.int64(128)              # t[-1] = 128 makes t[0] = d[0]
+            total = np.int64(0)
+            for i in range(s0, s0 + half):
+                total += src[i]
+            acc2 = (128 + 128 * half + total) & 255
             for l in range(nlines[k]):
-                line0 = l * w * bpp
                 y = ys[k] + l
-                for c in range(sel_prefix.shape[0]):
-                    size = sel_size[c]
-                    a = (line0 + w * sel_prefix[c]) >> 1
-                    b = half + a
-                    o = (sel_out[c] + y * out_stride[c] + xs[k] * size) >> 1
-                    for i in range((w * size) >> 1):
-                        out16[o + i] = np.uint16(scratch[a + i]) | (np.uint16(scratch[b + i]) << np.uint16(8))
+                for c in range(nch):
+                    m = (w * ch_size[c]) >> 1
+                    slot = ch_slot[c]
+                    if slot < 0:
+                        s1 = np.int64(0)
+                        s2 = np.int64(0)
+                        for i in range(m):
+                            s1 += src[p + i]
+                            s2 += src[q + i]
+                        acc1 = (acc1 + s1 + 128 * m) & 255
+                        acc2 = (acc2 + s2 + 128 * m) & 255
+                    else:
+                        o = out_off[slot] + y * out_stride[slot] + xs[k] * out_size[slot]
+                        cv = conv[slot]
+                        o = (o >> 2) if cv else (o >> 1)
+                        # eight pairs at a time: SWAR prefix sums of both halves, then pairs
+                        nw = m >> 3
+                        w1 = src[p: p + 8 * nw].view(np.uint64)
+                        w2 = src[q: q + 8 * nw].view(np.uint64)
+                        c1 = np.uint64(acc1) * ones
+                        c2 = np.uint64(acc2) * ones
+                        for j in range(nw):
+                            x = w1[j] ^ flip
+                            x = _byte_add(x, x << np.uint64(8))
+                            x = _byte_add(x, x << np.uint64(16))
+                            x = _byte_add(x, x << np.uint64(32))
+                            x = _byte_add(x, c1)
+                            c1 = (x >> np.uint64(56)) * ones
+                            z = w2[j] ^ flip
+                            z = _byte_add(z, z << np.uint64(8))
+                            z = _byte_add(z, z << np.uint64(16))
+                            z = _byte_add(z, z << np.uint64(32))
+                            z = _byte_add(z, c2)
+                            c2 = (z >> np.uint64(56)) * ones
+                            base = o + 8 * j
+                            for b in range(8):
+                                sh = np.uint64(8 * b)
+                                v = np.int64((x >> sh) & np.uint64(255)) | (np.int64((z >> sh) & np.uint64(255)) << 8)
+                                if cv:
+                                    out32[base + b] = lut[v]
+                                else:
+                                    out16[base + b] = np.uint16(v)
+                        acc1 = np.int64(c1 & np.uint64(255))
+                        acc2 = np.int64(c2 & np.uint64(255))
+                        for i in range(8 * nw, m):
+                            acc1 = (acc1 + src[p + i] + 128) & 255
+                            acc2 = (acc2 + src[q + i] + 128) & 255
+                            if cv:
+                                out32[o + i] = lut[acc1 | (acc2 << 8)]
+                            else:
+                                out16[o + i] = np.uint16(acc1 | (acc2 << 8))
+                    p += m
+                    q += m
         else:
+            p = s0
             for l in range(nlines[k]):
-                line0 = s0 + l * w * bpp
                 y = ys[k] + l
-                for c in range(sel_prefix.shape[0]):
-                    size = sel_size[c]
-                    j0 = line0 + w * sel_prefix[c]
-                    o = sel_out[c] + y * out_stride[c] + xs[k] * size
-                    out[o: o + w * size] = buf[j0: j0 + w * size]
+                for c in range(nch):
+                    m = w * ch_size[c]
+                    slot = ch_slot[c]
+                    if slot >= 0:
+                        o = out_off[slot] + y * out_stride[slot] + xs[k] * out_size[slot]
+                        if conv[slot]:
+                            o >>= 2
+                            for i in range(m >> 1):
+                                out32[o + i] = lut[np.int64(src[p + 2 * i]) | (np.int64(src[p + 2 * i + 1]) << 8)]
+                        else:
+                            out[o: o + m] = src[p: p + m]
+                    p += m
     return 0
 
 
@@ -543,6 +590,22 @@ def _native_ok(part: Part) -> bool:
     return True
 
 
+_local = threading.local()
+
+
+def _scratch(size: int, key="inflate") -> np.ndarray:
+    """A buffer kept per thread and grown only: a fresh 30-60 MB array per render costs
+    thousands of page faults (about 10 ms). The inflate buffer never reaches callers; output
+    buffers are only reused when the caller asks (``reuse=True``)."""
+    pool = getattr(_local, "pool", None)
+    if pool is None:
+        pool = _local.pool = {}
+    buf = pool.get(key)
+    if buf is None or buf.shape[0] < size:
+        buf = pool[key] = np.empty(max(size, 1), np.uint8)
+    return buf[:size]
+
+
 def _inflate_into(args):
     data, out = args
     if _ic is not None:
@@ -561,8 +624,10 @@ def _inflate_into(args):
     return True
 
 
-def _read_part_native(exr: ExrFile, part: Part, want: list[int], fh, threads: int) -> list[np.ndarray]:
-    """Decode channels ``want`` (indices into part.channels) of one NONE/RLE/ZIPS/ZIP part."""
+def _read_part_native(exr: ExrFile, part: Part, want: list[int], fh, threads: int,
+                      as_float=frozenset(), reuse: bool = False) -> list[np.ndarray]:
+    """Decode channels ``want`` (indices into part.channels) of one NONE/RLE/ZIPS/ZIP part;
+    half channels whose index is in ``as_float`` come back as float32."""
     path = exr.path
     w, h = part.width, part.height
     x0, y0 = part.data_window[0], part.data_window[1]
@@ -633,7 +698,7 @@ def _read_part_native(exr: ExrFile, part: Part, want: list[int], fh, threads: in
         else:
             kinds[k], lengths[k] = 1, n
             pos += n
-    buf = np.empty(pos, np.uint8)
+    buf = _scratch(pos)
     for k, blob in enumerate(blobs):
         if kinds[k] == 1:
             jobs.append((blob, buf[starts[k]: starts[k] + lengths[k]]))
@@ -647,22 +712,35 @@ def _read_part_native(exr: ExrFile, part: Part, want: list[int], fh, threads: in
             ok = [_inflate_into(j) for j in jobs]
         if not all(ok):
             raise CorruptFileError(path, f"a {comp} chunk does not inflate (damaged data)")
-    sel_sizes = sizes[want]
-    plane = w * h * sel_sizes
-    sel_out = np.concatenate([[0], np.cumsum(plane)[:-1]]).astype(np.int64)
-    out = np.empty(int(plane.sum()), np.uint8)
+    conv = np.array([bool(c in as_float) and chans[c].pixel_type == "half" for c in want], np.int64)
+    out_size = np.array([4 if cv else sizes[c] for c, cv in zip(want, conv)], np.int64)
+    plane = w * h * out_size
+    # planes back to back (so same-typed channels asked for in a row form one (K, H, W) block),
+    # each starting on a multiple of its sample size
+    out_off = np.zeros(len(want), np.int64)
+    pos = 0
+    for i in range(len(want)):
+        pos = -(-pos // out_size[i]) * out_size[i]
+        out_off[i] = pos
+        pos += plane[i]
+    nbytes = -(-max(pos, 1) // 8) * 8  # whole words: the kernel views it as uint32
+    out = _scratch(nbytes, ("out", part.index)) if reuse else np.empty(nbytes, np.uint8)
+    slots = np.full(len(chans), -1, np.int64)
+    for i, c in enumerate(want):
+        if slots[c] >= 0:
+            raise FramebufError(f"{path}: channel {chans[c].name!r} asked for twice")
+        slots[c] = i
     biggest = max(expect) if expect else 0
-    scratch = np.empty(biggest, np.uint8)
     rle_tmp = np.empty(biggest if comp == "rle" else 1, np.uint8)
     rc = _scatter(buf, starts, lengths, kinds, np.array(xs_, np.int64), np.array(ys_, np.int64),
-                  np.array(ws_, np.int64), np.array(ns_, np.int64), bpp, prefix[want].copy(),
-                  sel_sizes.copy(), sel_out, w * sel_sizes, out, scratch, rle_tmp)
+                  np.array(ws_, np.int64), np.array(ns_, np.int64), sizes, slots, out_off,
+                  w * out_size, out_size, conv, out, rle_tmp, _HALF_TO_F32)
     if rc != 0:
         raise CorruptFileError(path, "chunk sizes do not match the header (damaged data)")
     arrays = []
     for i, c in enumerate(want):
-        seg = out[sel_out[i]: sel_out[i] + plane[i]]
-        arrays.append(seg.view(chans[c].dtype).reshape(h, w))
+        seg = out[out_off[i]: out_off[i] + plane[i]]
+        arrays.append(seg.view(np.float32 if conv[i] else chans[c].dtype).reshape(h, w))
     return arrays
 
 
@@ -681,13 +759,18 @@ def _read_fallback(exr: ExrFile, threads: int) -> dict[tuple[int, str], np.ndarr
         raise CorruptFileError(exr.path, f"cannot decode ({exc})") from None
 
 
-def read_channels(path, names=None, exr: ExrFile | None = None, threads: int | None = None
-                  ) -> dict[str, np.ndarray]:
+def read_channels(path, names=None, exr: ExrFile | None = None, threads: int | None = None,
+                  float32=(), reuse: bool = False) -> dict[str, np.ndarray]:
     """Decode the channels ``names`` (full names, see :func:`full_channel_name`; all when None).
 
-    Returns ``{full name: array (height, width)}`` in the file's sample types. Unknown names raise
-    :class:`FramebufError` listing what the file holds.
+    Returns ``{full name: array (height, width)}`` in the file's sample types, except that half
+    channels named in ``float32`` are converted to float32 while decoding (cheaper than a numpy
+    conversion afterwards). Channels of one part asked for in a row, of one output type, are laid
+    out back to back in one buffer. Unknown names raise :class:`FramebufError` listing what the
+    file holds. With ``reuse`` the arrays live in a per-thread buffer that the next ``reuse``
+    call on the same thread overwrites (for a loop that is done with one file before the next).
     """
+    float32 = set(float32)
     exr = exr or read_header(path)
     threads = _threads() if threads is None else max(1, int(threads))
     index = exr.channel_index()
@@ -711,13 +794,15 @@ def read_channels(path, names=None, exr: ExrFile | None = None, threads: int | N
                 if _native_ok(part):
                     pos = {c.name: i for i, c in enumerate(part.channels)}
                     want = [pos[index[n][1].name] for n in wanted]
-                    for n, arr in zip(wanted, _read_part_native(exr, part, want, fh, threads)):
+                    as_float = {pos[index[n][1].name] for n in wanted if n in float32}
+                    for n, arr in zip(wanted, _read_part_native(exr, part, want, fh, threads, as_float, reuse)):
                         result[n] = arr
                 else:
                     if fallback is None:
                         fallback = _read_fallback(exr, threads)
                     for n in wanted:
-                        result[n] = fallback[(pi, index[n][1].name)]
+                        arr = fallback[(pi, index[n][1].name)]
+                        result[n] = arr.astype(np.float32) if n in float32 and arr.dtype == np.float16 else arr
     except OSError as exc:
         raise CorruptFileError(exr.path, f"read error: {exc.strerror or exc}") from None
     return {n: result[n] for n in names}
@@ -727,9 +812,8 @@ def warm_up() -> None:
     """Load the Numba kernels (from the cache) now, e.g. in a parent before it forks workers, so
     each worker does not pay the start-up again."""
     z8 = np.zeros(8, np.uint8)
-    _unpredict(z8, 0, 8, z8.copy())
     e = np.zeros(0, np.int64)
-    _scatter(z8, e, e, e, e, e, e, e, 1, e, e, e, e, z8.copy(), z8.copy(), z8.copy())
+    _scatter(z8, e, e, e, e, e, e, e, e, e, e, e, e, e, z8.copy(), z8.copy(), _HALF_TO_F32)
     _rle_decode(z8, z8.copy())
 
 

@@ -154,7 +154,10 @@ def stack_planes(planes: list) -> np.ndarray:
 def _write_png(path: Path, pixels: np.ndarray, level: int) -> None:
     import imagecodecs
 
-    data = imagecodecs.png_encode(np.ascontiguousarray(pixels), level=level)
+    # OpenCV's fast PNG settings: RLE strategy and the SUB filter encode about twice as fast as
+    # libpng's default adaptive filtering and, on renders, come out smaller too
+    data = imagecodecs.png_encode(np.ascontiguousarray(pixels), level=level,
+                                  strategy=3 if level <= 3 else None, filter=16 if level <= 3 else None)
     with atomic_output(path) as tmp:
         with open(tmp, "wb") as fh:
             fh.write(data)
@@ -291,8 +294,11 @@ def _extract(path: Path, outdir: Path, opts: ExtractOptions, res: ExtractResult)
             need["clothing_segments"] = [rv.clothing_masks[c] for c in sorted(rv.clothing_masks)]
     # masks first and in class order: the decoder then leaves them as one (K, H, W) block
     order = need.get("segments", []) + need.get("clothing_segments", [])
-    order += [c for k, v in need.items() if k not in ("segments", "clothing_segments") for c in v]
-    data = render.load(order, threads=opts.threads)
+    order = order + [c for k, v in need.items() if k not in ("segments", "clothing_segments") for c in v]
+    # masks come back as float32 straight from the decoder: the label kernel reads float32
+    masks = need.get("segments", []) + need.get("clothing_segments", [])
+    # the decoded planes are done with before this thread's next render: reuse their buffer
+    data = render.load(order, threads=opts.threads, float32=masks, reuse=True)
 
     stem = path.name[:-len(path.suffix)] if path.suffix else path.name
     out = lambda asset: outdir / f"{stem}{SUFFIX[asset]}"

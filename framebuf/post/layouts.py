@@ -412,9 +412,9 @@ class Render:
     def pixel_type(self, name: str) -> str:
         return self.exr.channel_index()[name][1].pixel_type
 
-    def load(self, names, threads=None) -> dict[str, np.ndarray]:
+    def load(self, names, threads=None, float32=(), reuse=False) -> dict[str, np.ndarray]:
         return exrread.read_channels(self.path, list(dict.fromkeys(names)), exr=self.exr,
-                                     threads=threads)
+                                     threads=threads, float32=float32, reuse=reuse)
 
     def framebuffers(self, everything: bool = True, threads=None) -> FrameBufferSet:
         """The file as a FrameBufferSet: role buffers (``beauty``, ``depth`` (+inf where nothing
