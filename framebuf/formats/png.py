@@ -8,12 +8,13 @@ the buffer holds it: premultiplied unless ``premultiply off`` (PNG itself define
 
 from __future__ import annotations
 
-from ..errors import UnsupportedOptionError
+from ..errors import CorruptFileError, UnsupportedOptionError
 from ..hookspecs import hookimpl
 from . import _pillow
 from .base import FormatSpec
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
+IEND_CHUNK = b"\x00\x00\x00\x00IEND\xaeB`\x82"     # length 0, type, CRC
 
 
 def _level(options) -> int:
@@ -32,7 +33,15 @@ def write(path, image, options):
 
 
 def read(path, options):
-    return _pillow.read_file(path, "png", ("PNG",))
+    image = _pillow.read_file(path, "png", ("PNG",))
+    # Pillow stops after the image data: a file cut after it (or inside the last CRC) would pass
+    with open(path, "rb") as fh:
+        fh.seek(0, 2)
+        fh.seek(max(0, fh.tell() - 4096))
+        tail = fh.read()
+    if IEND_CHUNK not in tail:
+        raise CorruptFileError(path, "PNG file is truncated: no IEND chunk at its end")
+    return image
 
 
 @hookimpl

@@ -9,11 +9,59 @@ default origin), which every reader honours.
 
 from __future__ import annotations
 
+import struct
+
+import numpy as np
+from numba import njit
+
+from ..errors import CorruptFileError
 from ..hookspecs import hookimpl
 from . import _pillow
 from .base import FormatSpec
 
 PIL_COMPRESSION = {"rle": "tga_rle", "none": None}
+FOOTER_SIGNATURE = b"TRUEVISION-XFILE.\x00"
+FOOTER_BYTES = 8 + len(FOOTER_SIGNATURE)       # extension and developer offsets, signature
+
+
+@njit(cache=True)
+def _rle_end(data, start, pixels, bpp):
+    """Byte offset just past ``pixels`` pixels of TGA RLE packets, or -1 if the data ends first."""
+    pos = start
+    done = 0
+    n = data.shape[0]
+    while done < pixels:
+        if pos >= n:
+            return -1
+        head = data[pos]
+        count = (head & 0x7F) + 1
+        pos += 1 + (bpp if head & 0x80 else bpp * count)
+        done += count
+    return pos if pos <= n else -1
+
+
+def check_complete(path: str) -> None:
+    """Pillow decodes the pixels and stops: a file cut inside its TGA 2.0 footer, or inside the
+    last packet, would pass. Walk the layout to the end of the pixel data and look at the rest."""
+    with open(path, "rb") as fh:
+        raw = fh.read()
+    if len(raw) < 18:
+        raise CorruptFileError(path, f"TGA header needs 18 bytes, the file has {len(raw)}")
+    idlen, cmtype, itype, _, cmlen, cmsize, _, _, width, height, bits, _ = struct.unpack("<BBBHHBHHHHBB", raw[:18])
+    start = 18 + idlen + (cmlen * ((cmsize + 7) // 8) if cmtype else 0)
+    bpp = (bits + 7) // 8
+    pixels = width * height
+    if itype in (1, 2, 3):
+        end = start + pixels * bpp
+    elif itype in (9, 10, 11) and bpp:
+        end = _rle_end(np.frombuffer(raw, np.uint8), start, pixels, bpp)
+    else:
+        return                                          # Pillow judges other variants
+    if end < 0 or end > len(raw):
+        raise CorruptFileError(path, f"TGA pixel data of {width}x{height} runs past the end of the file")
+    tail = raw[end:]
+    if tail and len(tail) < FOOTER_BYTES and not tail.endswith(FOOTER_SIGNATURE):
+        raise CorruptFileError(path, f"TGA file ends inside its footer ({len(tail)} of {FOOTER_BYTES} bytes)")
 
 
 def write(path, image, options):
@@ -22,7 +70,9 @@ def write(path, image, options):
 
 
 def read(path, options):
-    return _pillow.read_file(path, "tga", ("TGA",))
+    image = _pillow.read_file(path, "tga", ("TGA",))
+    check_complete(path)
+    return image
 
 
 @hookimpl
