@@ -189,9 +189,10 @@ def mapping_from_file(path) -> LabelMapping:
 
 # -- the kernel ------------------------------------------------------------------------------------
 
-#: pixels per block of the argmax kernel: 16 KB of each mask per block, long enough runs for the
-#: hardware prefetcher across K planes, small enough that the three accumulators stay in L1/L2.
-CHUNK = 4096
+#: pixels per block of the argmax kernel: 4 KB runs of each mask (the prefetcher follows them
+#: across K planes) while the three accumulators (12 KB) stay in L1. Measured here on 50 masks at
+#: 512x512: 1024 ~12 ms, 512 ~20 ms, 4096 ~14 ms, whole rows (512) ~20 ms.
+CHUNK = 1024
 
 
 @njit(cache=True)
