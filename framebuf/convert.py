@@ -3,22 +3,25 @@
 The rules are mental ray's (reference sections 2.3 and 4). For a colour target they apply in this
 order:
 
-1. ``premultiply off``: colours are un-premultiplied (RGB / A where A > 0). Ignored with
-   ``colorclip raw``, which forces premultiplied output.
-2. Only for 8/16-bit targets: ``desaturate on`` moves an out-of-range colour along the line to its
+1. Only for 8/16-bit targets: ``desaturate on`` moves an out-of-range colour along the line to its
    grey of equal (Rec. 709) luminance until every component is in [0, 1], instead of clamping the
    components one by one; a grey brighter than white becomes white, darker than black black.
-3. Only for 8/16-bit targets, ``colorclip``: ``rgb`` clips RGB to [0, 1], then A to
+2. Only for 8/16-bit targets, ``colorclip``: ``rgb`` clips RGB to [0, 1], then A to
    [max(R, G, B), 1]; ``alpha`` clips A to [0, 1], then RGB to [0, A]; ``raw`` clips each component
    to [0, 1] on its own.
+3. ``premultiply off``: colours are un-premultiplied (RGB / A where A > 0), for every target.
+   Ignored with ``colorclip raw``, which forces premultiplied output. The reference does not state
+   the order of clipping and un-premultiplying; clipping first, on the premultiplied colour the
+   renderer produced, is the order in which both the ``rgb`` rule (A >= max(R, G, B)) and the
+   ``alpha`` rule (RGB <= A) do their evident job: the un-premultiplied colour stays in [0, 1].
 4. Only for 8/16-bit targets: ``gamma G`` raises R, G, B **and A** to 1/G.
 5. Only for 8/16-bit targets: ``dither on`` adds uniform noise one quantisation step wide
    (+-0.5 step) before rounding. Never on float, half or RGBE data.
-6. Quantise (round to nearest; NaN becomes 0), or round to half (IEEE round-to-nearest-even; beyond
-   65504 becomes inf, as OpenEXR's own conversion does), or encode RGBE (Radiance's frexp rule; no
-   alpha), or keep float32.
+6. Quantise (round to nearest, ties up; NaN becomes 0), or round to half (IEEE round-to-nearest-
+   even; beyond 65504 becomes inf, as OpenEXR's own conversion does), or encode RGBE (Radiance's
+   frexp rule; no alpha), or keep float32.
 
-Float and half targets keep out-of-range values (and the un-premultiply of rule 1).
+Float and half targets keep out-of-range values (and get the un-premultiply of rule 3).
 
 Sources with fewer components than their storage (a user ``rgb_fp`` buffer, a user ``a`` buffer)
 are first widened to RGBA: RGB gets A = 1 (opaque), a scalar v becomes (v, v, v, v), so writing it
@@ -202,13 +205,13 @@ def _colour_rules(rgba: np.ndarray, dst: DataType, opts: ConvertOptions) -> np.n
     The reference implementation: :func:`_colour_kernel` does the same in one pass for the
     writers, and the tests hold the two to each other."""
     rgba = np.nan_to_num(np.asarray(rgba, np.float32), nan=0.0, posinf=np.inf, neginf=-np.inf)
-    if not opts.premultiplied_output:
-        rgba = unpremultiply(rgba)
     if not dst.is_quantized:
-        return rgba
+        return rgba if opts.premultiplied_output else unpremultiply(rgba)
     if opts.desaturate:
         rgba = np.concatenate([desaturate(rgba[..., :3]), rgba[..., 3:]], axis=-1)
     rgba = colorclip(rgba, opts.colorclip)
+    if not opts.premultiplied_output:
+        rgba = unpremultiply(rgba)
     if opts.gamma != 1.0:
         rgba = np.power(rgba, np.float32(1.0 / opts.gamma))
     return rgba
@@ -245,10 +248,6 @@ def _colour_kernel(src, view, clip_mode, unpremult, desat, inv_gamma, levels, no
             b = zero
         if a != a:
             a = zero
-        if unpremult and a > zero:
-            r = r / a
-            g = g / a
-            b = b / a
         if desat:
             hi = max(r, max(g, b))
             lo = min(r, min(g, b))
@@ -280,6 +279,10 @@ def _colour_kernel(src, view, clip_mode, unpremult, desat, inv_gamma, levels, no
             g = min(max(g, zero), one)
             b = min(max(b, zero), one)
             a = min(max(a, zero), one)
+        if unpremult and a > zero:  # after the clip: the un-premultiplied colour stays in [0, 1]
+            r = r / a
+            g = g / a
+            b = b / a
         for j in range(k):
             comp = view[j]
             x = r if comp == 0 else (g if comp == 1 else (b if comp == 2 else a))

@@ -143,8 +143,8 @@ def choose_datatype(spec: FormatSpec, buf: FrameBuffer, requested: str | DataTyp
     """The data type a buffer is written as.
 
     An explicit request must be listed by the format. Without one, the buffer's own type is used
-    when the format lists it, else the format's default type, else the first listed type the
-    buffer converts to.
+    when the format lists it, else the closest listed type it converts to: high-range (float,
+    half, RGBE) data stays high-range, then the same components, the same bits, the default.
     """
     if requested is not None:
         dt = datatype(requested)
@@ -158,16 +158,20 @@ def choose_datatype(spec: FormatSpec, buf: FrameBuffer, requested: str | DataTyp
         return dt
     if buf.datatype.name in spec.datatypes:
         return buf.datatype
-    candidates = [spec.default_datatype] + [t for t in spec.datatypes if t != spec.default_datatype]
-    for name in candidates:
-        dt = datatype(name)
-        # prefer a type with the same precision class (float stays float) when one exists
-        if convert.compatible(buf.datatype, dt) and dt.is_float == buf.datatype.is_float:
-            return dt
-    for name in candidates:
-        if convert.compatible(buf.datatype, datatype(name)):
-            return datatype(name)
-    raise UnsupportedDataTypeError(spec.name, buf.datatype.name, list(spec.datatypes))
+    src = buf.datatype
+    usable = [datatype(t) for t in spec.datatypes if convert.compatible(src, datatype(t))]
+    if not usable:
+        raise UnsupportedDataTypeError(spec.name, src.name, list(spec.datatypes))
+
+    def high_range(t: DataType) -> bool:        # keeps values above 1: float, half, RGBE
+        return t.is_float or t.sample == "rgbe"
+
+    def rank(t: DataType):
+        # the closest listed type: high-range data stays high-range, then the same components,
+        # then the same bits, then the format's default, then the table's order
+        return (high_range(t) != high_range(src), t.view != src.view, t.bits != src.bits,
+                t.name != spec.default_datatype, spec.datatypes.index(t.name))
+    return min(usable, key=rank)
 
 
 def channel_names(buf: FrameBuffer, dt: DataType, bare: bool) -> tuple[str, ...]:
