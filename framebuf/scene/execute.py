@@ -342,7 +342,9 @@ class _Execution:
 
     def plan(self) -> None:
         cam = self.camera
-        geo_res = cam.resolution or (768, 576)
+        from ..sources.raycast import DEFAULT_RESOLUTION
+
+        geo_res = cam.resolution or DEFAULT_RESOLUTION  # mental ray's default, as the ray caster
         self.fbs = fbs = FrameBufferSet(int(geo_res[0]), int(geo_res[1]))
         self.steps: list = []          # ("shader", ShaderOutput) | ("file", _FileJob)
         self.deferred: list[_FileJob] = []
