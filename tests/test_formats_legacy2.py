@@ -396,13 +396,40 @@ def test_copy_depth_is_identical(tmp_path, src_fmt, src_type, dst_fmt):
 
 
 def test_copy_cli(tmp_path):
-    cli_copy = pytest.importorskip("framebuf.cli.copy", reason="framebuf copy is not written yet")
+    pytest.importorskip("framebuf.cli.copy", reason="framebuf copy is not written yet")
     from framebuf.cli import main
 
     ints = np.random.default_rng(24).integers(0, 256, (CH, CW, 3))
     framebuf.write(buffer("rgb", ints / 255.0), tmp_path / "in.png")
     chain = ["in.png", "a.ct", "b.als", "c.map", "d.rlb", "e.rgb"]
     for src, dst in zip(chain, chain[1:]):
-        assert main(["copy", str(tmp_path / src), str(tmp_path / dst)]) == 0, (src, dst, cli_copy)
+        assert main(["copy", str(tmp_path / src), str(tmp_path / dst)]) == 0, (src, dst)
     out = list(framebuf.read(tmp_path / chain[-1]))[0].data
     np.testing.assert_array_equal(np.rint(out[:, :, :3] * 255).astype(int), ints)
+    # format options arrive as text: pyramid=on must build the pyramid, pyramid=off must not
+    assert main(["copy", str(tmp_path / "a.ct"), str(tmp_path / "p.map"), "-o", "pyramid=on"]) == 0
+    assert framebuf.read_image(tmp_path / "p.map").info["levels"] == ["24x10", "12x5", "6x3", "3x2", "2x1", "1x1"]
+    assert main(["copy", str(tmp_path / "a.ct"), str(tmp_path / "q.map"), "-o", "pyramid=off"]) == 0
+    assert framebuf.read_image(tmp_path / "q.map").info["levels"] == ["24x10"]
+    assert main(["copy", str(tmp_path / "a.ct"), str(tmp_path / "x.zt")]) == 2  # colour is no depth
+
+
+@pytest.mark.parametrize("name", ["a.ct", "b.als", "c.map", "d.rlb", "e.zt", "f.qntpal"])
+def test_info_cli_reads_our_formats(tmp_path, capsys, name):
+    pytest.importorskip("framebuf.cli.info", reason="framebuf info is not written yet")
+    from framebuf.cli import main
+
+    if name.endswith(".zt"):
+        buf = buffer("z", np.full((CH, CW, 1), 2.0))
+    elif name.endswith(".qntpal"):
+        buf = buffer("rgb", np.zeros((576, 720, 3)))
+    else:
+        buf = buffer("rgb", np.random.default_rng(1).random((CH, CW, 3)))
+    framebuf.write(buf, tmp_path / name)
+    assert main(["info", str(tmp_path / name)]) == 0
+    out = capsys.readouterr().out
+    assert ("720" in out) if name.endswith(".qntpal") else ("24" in out and "10" in out)
+    (tmp_path / name).write_bytes((tmp_path / name).read_bytes()[:-5])
+    assert main(["info", str(tmp_path / name)]) != 0  # truncated: an error line, no traceback
+    err = capsys.readouterr().err
+    assert str(tmp_path / name) in err and "Traceback" not in err
