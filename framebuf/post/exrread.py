@@ -434,6 +434,14 @@ _HALF_TO_F32 = _half_bits_table()
 
 
 @njit(cache=True, inline="always")
+def _spread(x):
+    """The low four bytes of ``x`` moved to the low byte of four 16-bit lanes."""
+    x = x & np.uint64(0xFFFFFFFF)
+    x = (x | (x << np.uint64(16))) & np.uint64(0x0000FFFF0000FFFF)
+    return (x | (x << np.uint64(8))) & np.uint64(0x00FF00FF00FF00FF)
+
+
+@njit(cache=True, inline="always")
 def _byte_add(a, b):
     """Eight independent byte additions mod 256 in one uint64 (no carry between bytes)."""
     low = np.uint64(0x7F7F7F7F7F7F7F7F)
@@ -463,6 +471,7 @@ def _scatter(buf, starts, lengths, kinds, xs, ys, widths, nlines, ch_size, ch_sl
     """
     out16 = out.view(np.uint16)
     out32 = out.view(np.uint32)
+    out64 = out.view(np.uint64)
     nch = ch_size.shape[0]
     ones = np.uint64(0x0101010101010101)
     flip = np.uint64(0x8080808080808080)  # d - 128 == d ^ 0x80 (mod 256), in every byte
@@ -529,14 +538,31 @@ def _scatter(buf, starts, lengths, kinds, xs, ys, widths, nlines, ch_size, ch_sl
                             z = _byte_add(z, z << np.uint64(32))
                             z = _byte_add(z, c2)
                             c2 = (z >> np.uint64(56)) * ones
+                            # pair byte b of both halves: spread each word's bytes to 16 bits
+                            lo = _spread(x)
+                            hi = _spread(x >> np.uint64(32))
+                            zlo = _spread(z) << np.uint64(8)
+                            zhi = _spread(z >> np.uint64(32)) << np.uint64(8)
                             base = o + 8 * j
-                            for b in range(8):
-                                sh = np.uint64(8 * b)
-                                v = np.int64((x >> sh) & np.uint64(255)) | (np.int64((z >> sh) & np.uint64(255)) << 8)
-                                if cv:
-                                    out32[base + b] = lut[v]
+                            if cv:
+                                a = lo | zlo
+                                c = hi | zhi
+                                for b in range(4):
+                                    sh = np.uint64(16 * b)
+                                    out32[base + b] = lut[(a >> sh) & np.uint64(0xFFFF)]
+                                    out32[base + 4 + b] = lut[(c >> sh) & np.uint64(0xFFFF)]
+                            else:
+                                o64 = base >> 2
+                                if base & 3 == 0:
+                                    out64[o64] = lo | zlo
+                                    out64[o64 + 1] = hi | zhi
                                 else:
-                                    out16[base + b] = np.uint16(v)
+                                    a = lo | zlo
+                                    c = hi | zhi
+                                    for b in range(4):
+                                        sh = np.uint64(16 * b)
+                                        out16[base + b] = np.uint16((a >> sh) & np.uint64(0xFFFF))
+                                        out16[base + 4 + b] = np.uint16((c >> sh) & np.uint64(0xFFFF))
                         acc1 = np.int64(c1 & np.uint64(255))
                         acc2 = np.int64(c2 & np.uint64(255))
                         for i in range(8 * nw, m):

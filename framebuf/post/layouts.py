@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -92,7 +93,7 @@ class ChannelLayout:
                     break
         for attr, patterns in (("masks", self.masks), ("clothing_masks", self.clothing_masks)):
             found: dict = getattr(res, attr)
-            regs = [re.compile(p.replace("{L}", re.escape(prefix))) for p in patterns]
+            regs = [_compiled(p, prefix) for p in patterns]
             for n in names:
                 for reg in regs:
                     m = reg.match(n)
@@ -105,10 +106,17 @@ class ChannelLayout:
                         else:
                             found[part] = n
                         break
-        sig = sum(1 for p in self.signature
-                  if any(re.match(p.replace("{L}", re.escape(prefix)), n) for n in names))
+        sig = 0
+        for p in self.signature:
+            reg = _compiled(p, prefix)
+            sig += any(reg.match(n) for n in names)
         res.signature_hits = sig
         return res
+
+
+@lru_cache(maxsize=1024)
+def _compiled(pattern: str, prefix: str) -> re.Pattern:
+    return re.compile(pattern.replace("{L}", re.escape(prefix)))
 
 
 @dataclass
