@@ -83,33 +83,29 @@ def kernel_weights(name: str, radius: float) -> np.ndarray:
     return w / s
 
 
-@njit(cache=True)
-def _filter_x(src, w, comps, out):
-    """Along x on rows flattened to (H, W*C): interior pixels as contiguous multiply-adds over the
-    whole row (vectorisable), the R border pixels on each side with renormalised weights."""
-    height, n = src.shape
-    width = n // comps
+@njit(cache=True, inline="always")
+def _x_row(row, w, comps, o):
+    """One row along x, the row flattened to W*C: interior pixels as contiguous multiply-adds
+    over the whole row (vectorisable), the R border pixels on each side renormalised."""
+    width = row.shape[0] // comps
     taps = w.shape[0]
     r = (taps - 1) // 2
     lo = min(r, width)
     hi = max(width - r, lo)
-    for y in range(height):
-        row = src[y]
-        o = out[y]
-        # slices, so every index runs from 0 and LLVM can vectorise (no negative-index wrap)
-        inner = o[lo * comps: hi * comps]
-        n_inner = inner.shape[0]
+    # slices, so every index runs from 0 and LLVM can vectorise (no negative-index wrap)
+    inner = o[lo * comps: hi * comps]
+    n_inner = inner.shape[0]
+    for j in range(n_inner):
+        inner[j] = 0.0
+    for k in range(taps):
+        wk = w[k]
+        seg = row[(lo + k - r) * comps: (hi + k - r) * comps]
         for j in range(n_inner):
-            inner[j] = 0.0
-        for k in range(taps):
-            wk = w[k]
-            seg = row[(lo + k - r) * comps: (hi + k - r) * comps]
-            for j in range(n_inner):
-                inner[j] += wk * seg[j]
-        for x in range(lo):
-            _border_pixel(row, w, comps, width, r, x, o)
-        for x in range(hi, width):
-            _border_pixel(row, w, comps, width, r, x, o)
+            inner[j] += wk * seg[j]
+    for x in range(lo):
+        _border_pixel(row, w, comps, width, r, x, o)
+    for x in range(hi, width):
+        _border_pixel(row, w, comps, width, r, x, o)
 
 
 @njit(cache=True, inline="always")
@@ -129,25 +125,35 @@ def _border_pixel(row, w, comps, width, r, x, o):
 
 
 @njit(cache=True)
-def _filter_y(src, w, out):
-    """Along y on (H, M) rows: each output row is a weighted sum of whole input rows; border rows
-    use the in-image taps renormalised."""
-    height, m = src.shape
+def _filter_rows(src, w, comps, out):
+    """Both passes, streaming: rows filtered along x go into a ring of 2R+1 rows (a few hundred KB,
+    cache-resident), and each output row is the weighted sum of the ring rows it needs (border
+    rows renormalised over the in-image taps). The image is read once and written once, with no
+    full-size temporary; ``out`` may be ``src``, because source row ``y`` has been consumed by the
+    x pass before output row ``y`` is written.
+    """
+    height, n = src.shape
     taps = w.shape[0]
     r = (taps - 1) // 2
+    ring = np.empty((taps, n), np.float32)
+    next_row = 0
     for y in range(height):
+        last = min(height - 1, y + r)
+        while next_row <= last:
+            _x_row(src[next_row], w, comps, ring[next_row % taps])
+            next_row += 1
         k0 = max(0, r - y)
         k1 = min(taps, height - y + r)
         norm = 0.0
         for k in range(k0, k1):
             norm += w[k]
         o = out[y]
-        for j in range(m):
+        for j in range(n):
             o[j] = 0.0
         for k in range(k0, k1):
             wk = np.float32(w[k] / norm)
-            srow = src[y + k - r]
-            for j in range(m):
+            srow = ring[(y + k - r) % taps]
+            for j in range(n):
                 o[j] += wk * srow[j]
 
 
@@ -158,12 +164,10 @@ def separable_filter(pixels: np.ndarray, weights: np.ndarray, out: np.ndarray | 
     """
     a = np.ascontiguousarray(pixels, dtype=np.float32)
     h, wd, c = a.shape
-    w32 = np.ascontiguousarray(weights, dtype=np.float32)
-    tmp = np.empty_like(a)
-    _filter_x(a.reshape(h, wd * c), w32, c, tmp.reshape(h, wd * c))
     if out is None:
         out = np.empty_like(a)
-    _filter_y(tmp.reshape(h, wd * c), weights.astype(np.float64), out.reshape(h, wd * c))
+    _filter_rows(a.reshape(h, wd * c), np.ascontiguousarray(weights, dtype=np.float32), c,
+                 out.reshape(h, wd * c))
     return out
 
 
