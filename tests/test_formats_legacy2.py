@@ -433,3 +433,9 @@ def test_info_cli_reads_our_formats(tmp_path, capsys, name):
     assert main(["info", str(tmp_path / name)]) != 0  # truncated: an error line, no traceback
     err = capsys.readouterr().err
     assert str(tmp_path / name) in err and "Traceback" not in err
+
+
+def test_huge_declared_sizes_are_refused_before_allocating(tmp_path):
+    expect_corrupt(tmp_path / "huge.als", alias_header(65535, 65535, 24) + bytes([255, 1, 2, 3]) * 4)
+    head = bytearray(rlb_header(32767, 32767))
+    expect_corrupt(tmp_path / "huge.rlb", bytes(head) + b"\0" * 4096)

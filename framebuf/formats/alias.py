@@ -138,6 +138,11 @@ def _read(path: str, options: dict) -> Image:
         raise CorruptFileError(path, f"empty image size {w}x{h}")
     dt = datatype(BITS_TO_TYPE[bits])
     c = dt.components
+    # a packet covers at most 255 pixels: refuse a size the body cannot fill before allocating it
+    packets = (len(data) - HEADER.size) // (c + 1)
+    if w * h > packets * MAX_RUN:
+        raise CorruptFileError(
+            path, f"{packets} packets cannot fill {w}x{h} pixels (truncated or wrong header)")
     status, pixels = decode_runs(np.frombuffer(data, np.uint8, offset=HEADER.size), h, w, c)
     if status != _OK:
         raise CorruptFileError(path, _STATUS_TEXT[status])

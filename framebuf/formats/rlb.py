@@ -114,6 +114,11 @@ def _read(path: str, options: dict) -> Image:
         raise CorruptFileError(path, f"{na} auxiliary channels: RLB auxiliary data is not supported")
     if hd["StorageType"] != STORAGE_BYTE:
         raise CorruptFileError(path, f"storage type {hd['StorageType']}: only 8-bit (0) is supported")
+    # every record is a u16 length plus at least one 2-byte run packet per 128 samples: refuse a
+    # size the file cannot hold before allocating the picture
+    least = HEADER_SIZE + 4 * h + h * (nc + nm) * (2 + 2 * -(-w // 128))
+    if len(data) < least:
+        raise CorruptFileError(path, f"{len(data)} bytes cannot hold {w}x{h} pixels (truncated)")
     chans, _aux = decode_rla_body(data, HEADER_SIZE, w, h, nc + nm, 1, 0, path)
     if nc == 1:
         chans = np.concatenate([np.repeat(chans[:, :, :1], 3, axis=2), chans[:, :, 1:]], axis=2)
