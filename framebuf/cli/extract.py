@@ -14,7 +14,7 @@ DESCRIPTION = HELP + """
 Per render N.exr: N.rgb.png (8-bit sRGB), N.alpha.tif (uint8), N.depth.tif (float, metres,
 background 0), N.normals.tif (float16 x3, camera space, background 0,0,1), N.segments.png (16-bit
 labels), N.clothing_segments.png (when clothing masks exist) and N.info.json (segments_mapping,
-zmin/zmax, channels used). A bad file is reported and skipped; the exit code is 1 when any failed.
+zmin/zmax, channels used). A bad file is reported and skipped; the exit code is 2 when any failed.
 
 examples:
   framebuf extract renders/*.exr -o assets
@@ -128,4 +128,4 @@ def run(args) -> int:
     results = extract_many(args.inputs, outdir, opts, workers=args.workers,
                            progress=False if args.quiet else None)
     print(summary(results, time.perf_counter() - t0))
-    return 0 if all(r.ok for r in results) else 1
+    return 0 if all(r.ok for r in results) else 2  # as for any FramebufError (HACKING.md)

@@ -238,4 +238,4 @@ def run(args) -> int:
         print(json.dumps([_plain(d) for d in docs], indent=1, default=str))
     else:
         print("\n\n".join(_text(d) for d in docs if "error" not in d))
-    return 1 if failed else 0
+    return 2 if failed else 0  # the house code for a FramebufError (HACKING.md)
