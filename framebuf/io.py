@@ -268,6 +268,10 @@ def write(buffers, path, filetype: str | None = None, datatype: str | DataType |
     image = Image(layers, attributes=dict(attributes or {}),
                   info={"premultiplied": conv.premultiplied_output})
     try:
+        if getattr(spec.writer, "creates_file", True) is False:
+            # a writer that stores nothing (null): no temporary file to rename over the target
+            spec.writer(str(path), image, options)
+            return Path(path)
         with atomic_output(path) as tmp:
             spec.writer(tmp, image, options)
     except FramebufError:
