@@ -57,8 +57,15 @@ def run(args) -> int:
     from ..scene.execute import human_size, render_scene
     from ..sources.base import get_source
 
+    from ..shading import shaders
+
     scene = load(args.scene)
+    registered = shaders()
+    # a shader framebuf has registered needs no declaration in the scene
+    known = {m for name, msgs in scene.undeclared_shaders.items() if name in registered for m in msgs}
     for w in scene.warnings:
+        if w in known:
+            continue
         print(f"framebuf render: warning: {w}", file=sys.stderr)
     if args.dry_run:
         print(scene.describe())

@@ -535,6 +535,9 @@ class _Execution:
                   "premultiply": o.premultiply, "gamma": o.gamma, "dither": o.dither,
                   "dither_seed": self.seed}
         kwargs.update(job.options)
+        if self.fbs.attributes and job.spec.name == "exr":
+            # header attributes a shader left for the file (e.g. zmin/zmax); only EXR stores them
+            kwargs["attributes"] = dict(self.fbs.attributes)
         requested = job.datatype if len(bufs) == 1 else None
         try:
             types = [fbio.choose_datatype(job.spec, b, requested).name for b in bufs]
@@ -546,6 +549,31 @@ class _Execution:
             raise _loc_error(job.location, str(exc), self.scene) from None
         self.files.append(WrittenFile(job.path, job.spec.name, ",".join(types),
                                       job.path.stat().st_size))
+
+    def _adopt_shader_buffers(self) -> None:
+        """Buffers an output shader created with file properties (e.g. segmentation masks marked
+        for the beauty's EXR) are written like declared named buffers: into the job that already
+        writes that file, else into a file of their own, after every shader has run."""
+        claimed = {n for job in self.deferred for n in job.buffer_names}
+        claimed |= {n for kind, job in self.steps if kind == "file" for n in job.buffer_names}
+        by_path = {job.path.resolve(): job for job in self.deferred}
+        for buf in self.fbs:
+            if buf.name in claimed or not buf.file.filename:
+                continue
+            path = self._target(buf.file.filename, None).resolve()
+            job = by_path.get(path)
+            if job is None:
+                job = self._file_job([buf.name], buf.file.filetype, buf.file.filename, None,
+                                     {"compression": buf.file.compression}, None)
+                self.deferred.append(job)
+                by_path[path] = job
+            elif not job.spec.multi_layer:
+                raise _loc_error(job.location, f"output shader made buffer {buf.name!r} for file "
+                                               f"{job.path.name!r}, but format {job.spec.name!r} "
+                                               f"holds one buffer per file", self.scene)
+            else:
+                job.buffer_names.append(buf.name)
+            self._check_job(job)
 
     def run(self, source) -> RenderResult:
         t_start = time.perf_counter()
@@ -564,6 +592,7 @@ class _Execution:
                 else:
                     self.write(item)
                 self._step()
+            self._adopt_shader_buffers()
             for job in self.deferred:
                 self.write(job)
                 self._step()

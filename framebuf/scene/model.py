@@ -400,6 +400,9 @@ class Scene:
     lights: list[Light] = _field(default_factory=list)
     warnings: list[str] = _field(default_factory=list)
     skipped: Counter = _field(default_factory=Counter)
+    # output shaders called but not declared in the file: shader name -> its warning (a caller
+    # that has the shader registered, like the renderer, drops the warning)
+    undeclared_shaders: dict = _field(default_factory=dict)
     includes: list[str] = _field(default_factory=list)
     render: tuple[str, str, str] | None = None
 

@@ -919,8 +919,10 @@ class Parser:
                 if isinstance(out, ShaderOutput) and out.shader and out.shader not in sc.shader_decls \
                         and not any(isinstance(k, str) and k == "contour" for k, _ in out.types):
                     f, line, col = out.location
-                    sc.warnings.append(f"{f}:{line}:{col}: output shader \"{out.shader}\" is not declared "
-                                       f"in the scene or its includes")
+                    message = (f"{f}:{line}:{col}: output shader \"{out.shader}\" is not declared "
+                               f"in the scene or its includes")
+                    sc.warnings.append(message)
+                    sc.undeclared_shaders.setdefault(out.shader, []).append(message)
 
 
 # formats that are also data-type names: ``output "rgb" "x.rgb"`` is a valid format-only statement
