@@ -395,7 +395,7 @@ def read_header(path, data: bytes | None = None) -> ExrFile:
 
 # -- pixels -------------------------------------------------------------------------------------
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _rle_decode(src, dst):
     """OpenEXR RLE: a signed count byte; negative = that many literal bytes, else count+1 repeats."""
     i = 0
@@ -448,7 +448,7 @@ def _byte_add(a, b):
     return ((a & low) + (b & low)) ^ ((a ^ b) & np.uint64(0x8080808080808080))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _scatter(buf, starts, lengths, kinds, xs, ys, widths, nlines, ch_size, ch_slot, out_off,
              out_stride, out_size, conv, out, rle_tmp, lut):
     """Decode every chunk and copy the selected channels into ``out``.
@@ -712,7 +712,6 @@ def _read_part_native(exr: ExrFile, part: Part, want: list[int], fh, threads: in
     starts = np.zeros(len(blobs), np.int64)
     lengths = np.zeros(len(blobs), np.int64)
     pos = 0
-    jobs = []
     for k, (blob, n) in enumerate(zip(blobs, expect)):
         starts[k] = pos
         if comp == "none" or len(blob) >= n:
@@ -726,18 +725,8 @@ def _read_part_native(exr: ExrFile, part: Part, want: list[int], fh, threads: in
             pos += n
     buf = _scratch(pos)
     for k, blob in enumerate(blobs):
-        if kinds[k] == 1:
-            jobs.append((blob, buf[starts[k]: starts[k] + lengths[k]]))
-        else:
+        if kinds[k] != 1:  # raw and RLE chunks are copied as they are
             buf[starts[k]: starts[k] + lengths[k]] = np.frombuffer(blob, np.uint8)
-    if jobs:
-        if threads > 1 and len(jobs) > 1:
-            with ThreadPoolExecutor(threads) as pool:
-                ok = list(pool.map(_inflate_into, jobs))
-        else:
-            ok = [_inflate_into(j) for j in jobs]
-        if not all(ok):
-            raise CorruptFileError(path, f"a {comp} chunk does not inflate (damaged data)")
     conv = np.array([bool(c in as_float) and chans[c].pixel_type == "half" for c in want], np.int64)
     out_size = np.array([4 if cv else sizes[c] for c, cv in zip(want, conv)], np.int64)
     plane = w * h * out_size
@@ -757,12 +746,34 @@ def _read_part_native(exr: ExrFile, part: Part, want: list[int], fh, threads: in
             raise FramebufError(f"{path}: channel {chans[c].name!r} asked for twice")
         slots[c] = i
     biggest = max(expect) if expect else 0
-    rle_tmp = np.empty(biggest if comp == "rle" else 1, np.uint8)
-    rc = _scatter(buf, starts, lengths, kinds, np.array(xs_, np.int64), np.array(ys_, np.int64),
-                  np.array(ws_, np.int64), np.array(ns_, np.int64), sizes, slots, out_off,
-                  w * out_size, out_size, conv, out, rle_tmp, _HALF_TO_F32)
-    if rc != 0:
-        raise CorruptFileError(path, "chunk sizes do not match the header (damaged data)")
+    xs_a, ys_a = np.array(xs_, np.int64), np.array(ys_, np.int64)
+    ws_a, ns_a = np.array(ws_, np.int64), np.array(ns_, np.int64)
+
+    def work(lo: int, hi: int) -> str:
+        """Inflate and scatter chunks lo..hi: groups write disjoint rows, so threads need no
+        locks, and each thread goes straight from inflating to copying its own chunks."""
+        for k in range(lo, hi):
+            if kinds[k] == 1:
+                view = buf[starts[k]: starts[k] + lengths[k]]
+                if not _inflate_into((blobs[k], view)):
+                    return f"a {comp} chunk does not inflate (damaged data)"
+        rle_tmp = np.empty(biggest if comp == "rle" else 1, np.uint8)
+        rc = _scatter(buf, starts[lo:hi], lengths[lo:hi], kinds[lo:hi], xs_a[lo:hi], ys_a[lo:hi],
+                      ws_a[lo:hi], ns_a[lo:hi], sizes, slots, out_off, w * out_size, out_size,
+                      conv, out, rle_tmp, _HALF_TO_F32)
+        return "" if rc == 0 else "chunk sizes do not match the header (damaged data)"
+
+    nchunks = len(blobs)
+    groups = min(threads, nchunks) if nchunks >= 4 else 1
+    bounds = [nchunks * g // groups for g in range(groups + 1)]
+    if groups > 1:
+        with ThreadPoolExecutor(groups) as pool:
+            problems = list(pool.map(work, bounds[:-1], bounds[1:]))
+    else:
+        problems = [work(0, nchunks)]
+    problems = [p for p in problems if p]
+    if problems:
+        raise CorruptFileError(path, problems[0])
     arrays = []
     for i, c in enumerate(want):
         seg = out[out_off[i]: out_off[i] + plane[i]]

@@ -34,7 +34,7 @@ import os
 import sys
 import time
 import traceback
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -47,6 +47,7 @@ from ..labels import (
     LabelMapping, describe_duplicates, load_mapping, masks_to_labels, per_image_mapping,
 )
 from ..progress import Progress
+from . import exrread
 from . import layouts as _layouts
 
 ASSETS = ("rgb", "alpha", "depth", "normals", "segments")
@@ -319,6 +320,7 @@ def _extract(path: Path, outdir: Path, opts: ExtractOptions, res: ExtractResult)
     extract_doc: dict = {"source": path.name, "layout": rv.layout.name,
                          "width": render.width, "height": render.height}
     written = []
+    tasks = []  # encodes and writes, run together at the end (threads when allowed)
     level = int(opts.compress_level)
 
     if "segments" in need:
@@ -340,14 +342,15 @@ def _extract(path: Path, outdir: Path, opts: ExtractOptions, res: ExtractResult)
     if "rgb" in need:
         chans = need["rgb"]
         rgb = np.stack([to_u8(data[c], opts.srgb) for c in chans], -1)
-        _write_png(out("rgb"), rgb, level)
+        tasks.append(lambda rgb=rgb: _write_png(out("rgb"), rgb, level))
         written.append(out("rgb"))
         used_channels["rgb"] = chans
         extract_doc["rgb"] = {"transfer": "sRGB-encoded from linear" if opts.srgb else "as stored",
                               "clipped": [0, 1]}
     if "alpha" in need:
         chans = need["alpha"]
-        _write_tiff(out("alpha"), to_u8(data[chans[0]], False), level, "alpha")
+        a8 = to_u8(data[chans[0]], False)
+        tasks.append(lambda a8=a8: _write_tiff(out("alpha"), a8, level, "alpha"))
         written.append(out("alpha"))
         used_channels["alpha"] = chans
     if "depth" in need:
@@ -364,7 +367,7 @@ def _extract(path: Path, outdir: Path, opts: ExtractOptions, res: ExtractResult)
             zf = zr["zmin"] + zf * (zr["zmax"] - zr["zmin"])
         depth = zf.astype(dtype)
         depth[bg] = opts.depth_background
-        _write_tiff(out("depth"), depth, level, "depth")
+        tasks.append(lambda depth=depth: _write_tiff(out("depth"), depth, level, "depth"))
         written.append(out("depth"))
         used_channels["depth"] = chans
         extract_doc["depth"] = {
@@ -388,7 +391,7 @@ def _extract(path: Path, outdir: Path, opts: ExtractOptions, res: ExtractResult)
                                 f"the header has no worldToCamera matrix; written as they are")
         n = n.astype(np.float16)
         n[null] = np.asarray(opts.normals_background, np.float16)
-        _write_tiff(out("normals"), n, level, "normals")
+        tasks.append(lambda n=n: _write_tiff(out("normals"), n, level, "normals"))
         written.append(out("normals"))
         used_channels["normals"] = list(m.channels)
         extract_doc["normals"] = {
@@ -398,11 +401,20 @@ def _extract(path: Path, outdir: Path, opts: ExtractOptions, res: ExtractResult)
             **({"signs": list(m.signs)} if any(s != 1 for s in m.signs) else {}),
         }
     if "segments" in need:
-        _write_png(out("segments"), labels, level)
+        tasks.append(lambda: _write_png(out("segments"), labels, level))
         written.append(out("segments"))
         if "clothing_segments" in need:
-            _write_png(out("clothing_segments"), clabels, level)
+            tasks.append(lambda: _write_png(out("clothing_segments"), clabels, level))
             written.append(out("clothing_segments"))
+    # the encoders (libpng, zlib) release the GIL: with threads the files are written side by side
+    threads = exrread._threads() if opts.threads is None else max(1, int(opts.threads))
+    if threads > 1 and len(tasks) > 1:
+        with ThreadPoolExecutor(threads) as pool:
+            for fut in [pool.submit(t) for t in tasks]:
+                fut.result()
+    else:
+        for t in tasks:
+            t()
     extract_doc["channels"] = used_channels
     if res.warnings:
         extract_doc["warnings"] = list(res.warnings)
