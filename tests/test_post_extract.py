@@ -15,7 +15,7 @@ from framebuf.post.extract import ExtractOptions, extract_many, extract_one
 
 from conftest import oiio_read
 from post_fixtures import (
-    CLASSES, CLOTHING, WRITERS, expected_labels, write_many_channels, write_vray,
+    CLASSES, WRITERS, expected_labels, write_many_channels, write_vray,
 )
 
 LAYOUTS = list(WRITERS)

@@ -41,7 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import CorruptFileError, FramebufError
+from ..errors import FramebufError
 from ..io import atomic_output
 from ..labels import (
     LabelMapping, describe_duplicates, load_mapping, masks_to_labels, per_image_mapping,
