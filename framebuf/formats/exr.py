@@ -245,6 +245,7 @@ def group_channels(channels: dict, hints: dict | None = None) -> list[Layer]:
             return [(full(prefix, c), rest.pop(c)) for c in letters]
 
         def hinted(letters, default_type, default_name):
+            """The type and buffer name our writer recorded for this channel group, if any."""
             first = full(prefix, letters[0])
             dtname, bufname = hints.get(first, (None, None))
             if dtname in DATATYPES and datatype(dtname).components == len(letters):
@@ -270,7 +271,7 @@ def group_channels(channels: dict, hints: dict | None = None) -> list[Layer]:
                 default = "z"
             else:
                 default = "a_fp" if arr.dtype == np.float32 else "a_h"
-            dtname, name = hinted(suffix, default, name)
+            dtname, name = hinted([suffix], default, name)
             if default == "z" and arr.dtype != np.float32:
                 arr = arr.astype(np.float32)
             rest.pop(suffix)
