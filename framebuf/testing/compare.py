@@ -113,6 +113,8 @@ def _ulp_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     both_nan = np.isnan(a) & np.isnan(b)
     d[both_nan] = 0
     d[np.isnan(a) ^ np.isnan(b)] = np.inf
+    # an infinity matches only the same infinity (it is one ULP above the largest finite value)
+    d[(np.isinf(a) | np.isinf(b)) & (a != b)] = np.inf
     return d
 
 
