@@ -295,3 +295,100 @@ def test_several_batches_equal_one_batch(seed, n, cuts):
                                      for a, b in zip(bounds, bounds[1:])])
     for name in channels:
         np.testing.assert_allclose(one[name], many[name], rtol=1e-6, err_msg=name)
+
+
+# ------------------------------------------------------------------------------ the dense layout
+DENSE_ALL = {**ORDER_FREE, **{f"last_{k}": dict(v, source=k, kind={"rgba": "colour", "n": "vector",
+                                                                   "m": "vector", "tag": "label"}[k])
+                              for k, v in LAST_RULES.items() if k != "coverage"},
+             "coverage_last": {"kind": "coverage", "labels": "last_tag"},
+             "rgb": {"kind": "colour", "source": "rgba3", "components": 3},
+             "grey": {"kind": "colour", "source": "rgba1", "components": 1, "filtering": False},
+             "uv": {"kind": "vector", "source": "uv", "components": 2, "filtering": True},
+             "rgb_last": {"kind": "colour", "source": "rgba3", "components": 3, "filtering": False}}
+
+
+def dense_samples(rng, x0, y0, bw, bh, spp, specials=True):
+    """Samples of a bw x bh block at (x0, y0), spp per pixel in pixel order, inside their pixels."""
+    pix = np.repeat(np.arange(bw * bh), spp)
+    n = pix.size
+    x = (x0 + pix % bw + rng.uniform(0, 0.99, n)).astype(np.float32)
+    y = (y0 + pix // bw + rng.uniform(0, 0.99, n)).astype(np.float32)
+    s = random_samples(rng, n, 1, 1)
+    s["x"], s["y"] = x, y
+    for key in ("rgba", "n", "z"):   # not small integers: summation order shows in the bits
+        s[key] = (s[key] + rng.random(s[key].shape)).astype(np.float32)
+    if specials and n:
+        for key in ("rgba", "n"):
+            a = s[key]
+            bad = rng.random(a.shape) < 0.05
+            a[bad] = rng.choice(np.array([NAN, INF, -INF], np.float32), bad.sum())
+        s["z"][rng.random(n) < 0.05] = NAN
+        s["z"][rng.random(n) < 0.02] = -0.0
+    s["rgba3"] = s["rgba"][:, :3].copy()
+    s["rgba1"] = s["rgba"][:, 0].copy()
+    s["uv"] = s["n"][:, :2].copy()
+    return s
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), x0=st.integers(-2, 4), y0=st.integers(-2, 3),
+       bw=st.integers(0, 5), bh=st.integers(0, 4), spp=st.integers(1, 5), batches=st.integers(1, 3))
+def test_dense_batches_are_bit_identical_to_general_batches(seed, x0, y0, bw, bh, spp, batches):
+    rng = np.random.default_rng(seed)
+    general = Resolver(5, 4, DENSE_ALL)
+    dense = Resolver(5, 4, DENSE_ALL)
+    for _ in range(batches):   # repeated blocks: state carried across batches must agree too
+        s = dense_samples(rng, x0, y0, bw, bh, spp)
+        general.add(SampleBatch(**s))
+        xy = {"x": s.pop("x"), "y": s.pop("y")}
+        dense.add(SampleBatch.dense(x0, y0, bw, bh, spp, **s))
+    a, b = general.resolve(), dense.resolve()
+    for name in DENSE_ALL:
+        assert a[name].tobytes() == b[name].tobytes(), name
+    del xy
+
+
+def test_dense_layout_shapes_positions_and_errors():
+    rng = np.random.default_rng(3)
+    s = dense_samples(rng, 0, 0, 3, 2, 4, specials=False)
+    shaped = {k: v.reshape(2, 3, 4, *v.shape[1:]) for k, v in s.items() if k not in ("x", "y")}
+    b = SampleBatch.dense(0, 0, 3, 2, 4, **shaped)
+    assert len(b) == 24 and b.layout == (0, 0, 3, 2, 4) and b.x is None
+    np.testing.assert_array_equal(b.rgba, s["rgba"])
+    one = resolve(3, 2, {"rgba": {}, "tag": {}}, b)
+    two = resolve(3, 2, {"rgba": {}, "tag": {}}, SampleBatch(**s))
+    for name in one:
+        assert one[name].tobytes() == two[name].tobytes()
+    # a wide filter spreads samples by position: with x, y it works and equals the general batch
+    filt = {"rgba": {"filter": Filter("mitchell")}}
+    with pytest.raises(BufferError_):
+        resolve(3, 2, filt, b)
+    with_xy = SampleBatch.dense(0, 0, 3, 2, 4, x=s["x"], y=s["y"], rgba=s["rgba"])
+    np.testing.assert_array_equal(resolve(3, 2, filt, with_xy)["rgba"],
+                                  resolve(3, 2, filt, SampleBatch(**s))["rgba"])
+    with pytest.raises(BufferError_):
+        SampleBatch.dense(0, 0, 3, 2, 4, rgba=s["rgba"][:-1])
+    with pytest.raises(BufferError_):
+        SampleBatch.dense(0, 0, 3, 2, 0)
+    with pytest.raises(BufferError_):
+        SampleBatch.dense(0, 0, 3, 2, 4, x=s["x"], rgba=s["rgba"])
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 80))
+def test_run_folding_equals_per_sample_updates(seed, n):
+    """General kernels fold runs of one pixel in locals; a batch of one sample at a time (no
+    runs) must give the same bits."""
+    rng = np.random.default_rng(seed)
+    s = random_samples(rng, n, 3, 2)
+    order = np.sort(rng.integers(0, 6, n))     # runs: samples grouped by pixel, then revisited
+    s["x"] = (order % 3 + rng.uniform(0, 0.99, n)).astype(np.float32)
+    s["y"] = (order // 3 + rng.uniform(0, 0.99, n)).astype(np.float32)
+    s = take(s, np.concatenate([np.arange(n // 2, n), np.arange(n // 2)]))
+    s["rgba"][rng.random((n, 4)) < 0.05] = NAN
+    channels = {k: v for k, v in DENSE_ALL.items() if v.get("source", k) in s}
+    one = resolve(3, 2, channels, SampleBatch(**s))
+    single = resolve(3, 2, channels, *[SampleBatch(**take(s, slice(k, k + 1))) for k in range(n)])
+    for name in channels:
+        assert one[name].tobytes() == single[name].tobytes(), name

@@ -9,6 +9,23 @@ latency, not by arithmetic (see bench/resolve.py).
 A sample belongs to pixel ``(floor(x), floor(y))``; samples outside ``[0, width) x [0, height)`` or
 with a NaN coordinate are skipped, except that the filtered-colour kernel lets a sample reach every
 pixel whose centre lies within the filter radius.
+
+Two layouts, one arithmetic
+    *General* kernels (``accumulate_*``) take x, y per sample. They detect runs of consecutive
+    samples of one pixel: the pixel's state is loaded into locals when the pixel changes, folded
+    sample by sample, and stored once when it changes again. In pixel order that is one load and one
+    store per pixel; in random order (runs of one) it is the plain scattered update. "Last" rules
+    find the run's end first and scan back from it for the last usable sample, so in pixel order
+    they read one value per pixel, not one per sample.
+
+    *Dense* kernels (``dense_*``) take a block of ``bw x bh`` pixels starting at ``(bx0, by0)`` with
+    ``spp`` samples per pixel in pixel order (``SampleBatch.dense``); they read no coordinates. For
+    every pixel they perform exactly the operations of the general kernel on a run of ``spp``
+    samples, in the same order, so the results are bit-identical (tests/test_resolve.py).
+
+Component counts 4, 3 and 1 get their own code paths with the state in scalar locals (the generic
+path keeps the state in memory); the finiteness test of a colour sample is one compare of
+``sum(v_c - v_c)`` against 0 (NaN for any non-finite component), not one branch per component.
 """
 
 from __future__ import annotations
@@ -41,44 +58,298 @@ def _pixel(fx, fy, width, height):
 
 @njit(cache=True, inline="always")
 def _usable(values, s, mode):
-    for c in range(values.shape[1]):
-        v = values[s, c]
-        if mode == SKIP_NONFINITE:
-            if not math.isfinite(v):
-                return False
-        elif v != v:
-            return False
-    return True
+    ok = True
+    if mode == SKIP_NONFINITE:
+        t = values[s, 0] - values[s, 0]
+        for c in range(1, values.shape[1]):
+            t += values[s, c] - values[s, c]
+        ok = t == 0.0
+    else:
+        for c in range(values.shape[1]):
+            v = values[s, c]
+            if v != v:
+                ok = False
+    return ok
+
+
+@njit(cache=True, inline="always")
+def _clip_block(bx0, by0, bw, bh, width, height):
+    """The part of a dense block inside the image: (i0, i1, j0, j1), possibly empty."""
+    i0 = max(bx0, 0)
+    i1 = min(bx0 + bw, width)
+    j0 = max(by0, 0)
+    j1 = min(by0 + bh, height)
+    return i0, i1, j0, j1
 
 
 # ----------------------------------------------------------------------------------------- colour
+@njit(cache=True, inline="always")
+def _fold_average(values, s0, s1, sums, p, nc):
+    """Fold samples [s0, s1) of one pixel into ``sums[p]`` (sums..., count); finite samples only."""
+    if nc == 4:
+        a0 = sums[p, 0]
+        a1 = sums[p, 1]
+        a2 = sums[p, 2]
+        a3 = sums[p, 3]
+        cnt = sums[p, 4]
+        for s in range(s0, s1):
+            v0 = values[s, 0]
+            v1 = values[s, 1]
+            v2 = values[s, 2]
+            v3 = values[s, 3]
+            if ((v0 - v0) + (v1 - v1)) + ((v2 - v2) + (v3 - v3)) == 0.0:
+                a0 += v0
+                a1 += v1
+                a2 += v2
+                a3 += v3
+                cnt += 1.0
+        sums[p, 0] = a0
+        sums[p, 1] = a1
+        sums[p, 2] = a2
+        sums[p, 3] = a3
+        sums[p, 4] = cnt
+    elif nc == 3:
+        a0 = sums[p, 0]
+        a1 = sums[p, 1]
+        a2 = sums[p, 2]
+        cnt = sums[p, 3]
+        for s in range(s0, s1):
+            v0 = values[s, 0]
+            v1 = values[s, 1]
+            v2 = values[s, 2]
+            if ((v0 - v0) + (v1 - v1)) + (v2 - v2) == 0.0:
+                a0 += v0
+                a1 += v1
+                a2 += v2
+                cnt += 1.0
+        sums[p, 0] = a0
+        sums[p, 1] = a1
+        sums[p, 2] = a2
+        sums[p, 3] = cnt
+    elif nc == 1:
+        a0 = sums[p, 0]
+        cnt = sums[p, 1]
+        for s in range(s0, s1):
+            v0 = values[s, 0]
+            if v0 - v0 == 0.0:
+                a0 += v0
+                cnt += 1.0
+        sums[p, 0] = a0
+        sums[p, 1] = cnt
+    else:
+        for s in range(s0, s1):
+            if _usable(values, s, SKIP_NONFINITE):
+                for c in range(nc):
+                    sums[p, c] += values[s, c]
+                sums[p, nc] += 1.0
+
+
+@njit(cache=True, inline="always")
+def _runs_average(x, y, values, width, height, sums, nc):
+    n = x.shape[0]
+    s = 0
+    p = _pixel(x[0], y[0], width, height) if n > 0 else -1
+    while s < n:
+        e = s + 1
+        q = -1
+        while e < n:
+            q = _pixel(x[e], y[e], width, height)
+            if q != p:
+                break
+            e += 1
+        if p >= 0:
+            _fold_average(values, s, e, sums, p, nc)
+        s = e
+        p = q
+
+
 @njit(cache=True)
 def accumulate_average(x, y, values, width, height, sums):
     """+rgba with the 1x1 box: per-pixel sums of finite samples, their count in the last column.
 
     The count shares the row with the sums so a scattered sample costs one cache miss, not two.
-    """
-    ncomp = values.shape[1]
-    for s in range(x.shape[0]):
-        p = _pixel(x[s], y[s], width, height)
-        if p < 0 or not _usable(values, s, SKIP_NONFINITE):
-            continue
-        for c in range(ncomp):
-            sums[p, c] += values[s, c]
-        sums[p, ncomp] += 1.0
+    The component-count dispatch sits outside the sample loop (inside it, measured slower)."""
+    nc = values.shape[1]
+    if nc == 4:
+        _runs_average(x, y, values, width, height, sums, 4)
+    elif nc == 3:
+        _runs_average(x, y, values, width, height, sums, 3)
+    elif nc == 1:
+        _runs_average(x, y, values, width, height, sums, 1)
+    else:
+        _runs_average(x, y, values, width, height, sums, nc)
+
+
+@njit(cache=True)
+def dense_average(values, bx0, by0, bw, bh, spp, width, height, sums):
+    """Dense layout of :func:`accumulate_average` (module docstring)."""
+    nc = values.shape[1]
+    i0, i1, j0, j1 = _clip_block(bx0, by0, bw, bh, width, height)
+    for j in range(j0, j1):
+        for i in range(i0, i1):
+            s = ((j - by0) * bw + (i - bx0)) * spp
+            p = j * width + i
+            if nc == 4:
+                _fold_average(values, s, s + spp, sums, p, 4)
+            elif nc == 3:
+                _fold_average(values, s, s + spp, sums, p, 3)
+            elif nc == 1:
+                _fold_average(values, s, s + spp, sums, p, 1)
+            else:
+                _fold_average(values, s, s + spp, sums, p, nc)
+
+
+@njit(cache=True, inline="always")
+def _ok4(v0, v1, v2, v3, mode):
+    if mode == SKIP_NONFINITE:
+        return ((v0 - v0) + (v1 - v1)) + ((v2 - v2) + (v3 - v3)) == 0.0
+    return (v0 == v0) & (v1 == v1) & (v2 == v2) & (v3 == v3)
+
+
+@njit(cache=True, inline="always")
+def _ok3(v0, v1, v2, mode):
+    if mode == SKIP_NONFINITE:
+        return ((v0 - v0) + (v1 - v1)) + (v2 - v2) == 0.0
+    return (v0 == v0) & (v1 == v1) & (v2 == v2)
+
+
+@njit(cache=True)
+def _scan_last(values, s0, k, last, seen, p, mode):
+    """The slow path of :func:`_take_last`: scan back from ``k`` (not inlined, it is rare)."""
+    while k >= s0 and not _usable(values, k, mode):
+        k -= 1
+    if k >= s0:
+        for c in range(values.shape[1]):
+            last[p, c] = values[k, c]
+        seen[p] = True
 
 
 @njit(cache=True)
 def accumulate_last(x, y, values, width, height, last, seen, mode):
-    """-rgba, -n, -m: overwrite with each usable sample, so the last one in arrival order stays."""
-    ncomp = values.shape[1]
-    for s in range(x.shape[0]):
-        p = _pixel(x[s], y[s], width, height)
-        if p < 0 or not _usable(values, s, mode):
+    """-rgba, -n, -m: the last usable sample in arrival order stays. The run's last sample is
+    tested first (one value read per run), the rest only when it is not usable. Components 4
+    and 3 are written out in registers; helper-function forms of this measured 8x slower on
+    scattered samples."""
+    nc = values.shape[1]
+    n = x.shape[0]
+    s = 0
+    p = _pixel(x[0], y[0], width, height) if n > 0 else -1
+    while s < n:
+        e = s + 1
+        q = -1
+        while e < n:
+            q = _pixel(x[e], y[e], width, height)
+            if q != p:
+                break
+            e += 1
+        if p >= 0:
+            k = e - 1
+            if nc == 4:
+                v0 = values[k, 0]
+                v1 = values[k, 1]
+                v2 = values[k, 2]
+                v3 = values[k, 3]
+                if _ok4(v0, v1, v2, v3, mode):
+                    last[p, 0] = v0
+                    last[p, 1] = v1
+                    last[p, 2] = v2
+                    last[p, 3] = v3
+                    seen[p] = True
+                else:
+                    _scan_last(values, s, k - 1, last, seen, p, mode)
+            elif nc == 3:
+                v0 = values[k, 0]
+                v1 = values[k, 1]
+                v2 = values[k, 2]
+                if _ok3(v0, v1, v2, mode):
+                    last[p, 0] = v0
+                    last[p, 1] = v1
+                    last[p, 2] = v2
+                    seen[p] = True
+                else:
+                    _scan_last(values, s, k - 1, last, seen, p, mode)
+            else:
+                _scan_last(values, s, k, last, seen, p, mode)
+        s = e
+        p = q
+
+
+@njit(cache=True)
+def dense_last(values, bx0, by0, bw, bh, spp, width, height, last, seen, mode):
+    nc = values.shape[1]
+    i0, i1, j0, j1 = _clip_block(bx0, by0, bw, bh, width, height)
+    for j in range(j0, j1):
+        for i in range(i0, i1):
+            s = ((j - by0) * bw + (i - bx0)) * spp
+            p = j * width + i
+            k = s + spp - 1
+            if nc == 4:
+                v0 = values[k, 0]
+                v1 = values[k, 1]
+                v2 = values[k, 2]
+                v3 = values[k, 3]
+                if _ok4(v0, v1, v2, v3, mode):
+                    last[p, 0] = v0
+                    last[p, 1] = v1
+                    last[p, 2] = v2
+                    last[p, 3] = v3
+                    seen[p] = True
+                else:
+                    _scan_last(values, s, k - 1, last, seen, p, mode)
+            elif nc == 3:
+                v0 = values[k, 0]
+                v1 = values[k, 1]
+                v2 = values[k, 2]
+                if _ok3(v0, v1, v2, mode):
+                    last[p, 0] = v0
+                    last[p, 1] = v1
+                    last[p, 2] = v2
+                    seen[p] = True
+                else:
+                    _scan_last(values, s, k - 1, last, seen, p, mode)
+            else:
+                _scan_last(values, s, k, last, seen, p, mode)
+
+
+@njit(cache=True, inline="always")
+def _splat(values, s, fx, fy, nc, width, height, code, rx, ry, span_x, wx, weighted, box, clip,
+           lo, hi):
+    own = _pixel(fx, fy, width, height)
+    if own >= 0:
+        for c in range(nc):
+            box[own, c] += values[s, c]
+        box[own, nc] += 1.0
+    # pixel centres i + 0.5 with |fx - (i + 0.5)| <= rx
+    x0 = max(0, int(math.ceil(fx - rx - 0.5)))
+    x1 = min(width - 1, int(math.floor(fx + rx - 0.5)))
+    y0 = max(0, int(math.ceil(fy - ry - 0.5)))
+    y1 = min(height - 1, int(math.floor(fy + ry - 0.5)))
+    if x0 > x1 or y0 > y1:
+        return
+    nx = min(x1 - x0 + 1, span_x)
+    for k in range(nx):
+        wx[k] = filter_1d(code, fx - (x0 + k + 0.5), rx)
+    for j in range(y0, y1 + 1):
+        wy = filter_1d(code, fy - (j + 0.5), ry)
+        if wy == 0.0:
             continue
-        for c in range(ncomp):
-            last[p, c] = values[s, c]
-        seen[p] = True
+        row = j * width + x0
+        for k in range(nx):
+            w = wx[k] * wy
+            if w == 0.0:
+                continue
+            p = row + k
+            for c in range(nc):
+                weighted[p, c] += w * values[s, c]
+            weighted[p, nc] += w
+            weighted[p, nc + 1] += abs(w)
+            if clip:
+                for c in range(nc):
+                    v = values[s, c]
+                    if v < lo[p, c]:
+                        lo[p, c] = v
+                    if v > hi[p, c]:
+                        hi[p, c] = v
 
 
 @njit(cache=True)
@@ -90,7 +361,7 @@ def accumulate_filtered(x, y, values, width, height, code, rx, ry, weighted, box
     the fallback where negative lobes cancel the weight sum. With ``clip`` set, ``lo`` / ``hi``
     collect the per-component range of samples that reached the pixel with a nonzero weight.
     """
-    ncomp = values.shape[1]
+    nc = values.shape[1]
     span_x = int(math.ceil(2.0 * rx)) + 2
     wx = np.empty(span_x, np.float64)
     for s in range(x.shape[0]):
@@ -100,42 +371,12 @@ def accumulate_filtered(x, y, values, width, height, code, rx, ry, weighted, box
             continue
         if not _usable(values, s, SKIP_NONFINITE):
             continue
-        own = _pixel(fx, fy, width, height)
-        if own >= 0:
-            for c in range(ncomp):
-                box[own, c] += values[s, c]
-            box[own, ncomp] += 1.0
-        # pixel centres i + 0.5 with |fx - (i + 0.5)| <= rx
-        x0 = max(0, int(math.ceil(fx - rx - 0.5)))
-        x1 = min(width - 1, int(math.floor(fx + rx - 0.5)))
-        y0 = max(0, int(math.ceil(fy - ry - 0.5)))
-        y1 = min(height - 1, int(math.floor(fy + ry - 0.5)))
-        if x0 > x1 or y0 > y1:
-            continue
-        nx = min(x1 - x0 + 1, span_x)
-        for k in range(nx):
-            wx[k] = filter_1d(code, fx - (x0 + k + 0.5), rx)
-        for j in range(y0, y1 + 1):
-            wy = filter_1d(code, fy - (j + 0.5), ry)
-            if wy == 0.0:
-                continue
-            row = j * width + x0
-            for k in range(nx):
-                w = wx[k] * wy
-                if w == 0.0:
-                    continue
-                p = row + k
-                for c in range(ncomp):
-                    weighted[p, c] += w * values[s, c]
-                weighted[p, ncomp] += w
-                weighted[p, ncomp + 1] += abs(w)
-                if clip:
-                    for c in range(ncomp):
-                        v = values[s, c]
-                        if v < lo[p, c]:
-                            lo[p, c] = v
-                        if v > hi[p, c]:
-                            hi[p, c] = v
+        if nc == 4:
+            _splat(values, s, fx, fy, 4, width, height, code, rx, ry, span_x, wx, weighted, box,
+                   clip, lo, hi)
+        else:
+            _splat(values, s, fx, fy, nc, width, height, code, rx, ry, span_x, wx, weighted, box,
+                   clip, lo, hi)
 
 
 @njit(cache=True)
@@ -179,31 +420,291 @@ def finish_average(sums, out, present):
 
 
 # ------------------------------------------------------------------------------------------ depth
+@njit(cache=True, inline="always")
+def _fold_min(z, s0, s1, zmin, seen, p):
+    """-z: the lowest depth; NaN samples mark the pixel as sampled but never win."""
+    m = zmin[p]
+    for s in range(s0, s1):
+        v = z[s]
+        m = v if v < m else m
+    zmin[p] = m
+    seen[p] = True
+
+
+@njit(cache=True, inline="always")
+def _fold_average_depth(z, s0, s1, sums, seen, p):
+    """+z: ``sums[p] = (sum, count)`` of finite depths; ``seen`` marks every sampled pixel."""
+    a = sums[p, 0]
+    cnt = sums[p, 1]
+    for s in range(s0, s1):
+        v = np.float64(z[s])
+        if v - v == 0.0:
+            a += v
+            cnt += 1.0
+    sums[p, 0] = a
+    sums[p, 1] = cnt
+    seen[p] = True
+
+
+@njit(cache=True, inline="always")
+def _fold_max_label(tag, s0, s1, best, seen, p):
+    m = best[p]
+    for s in range(s0, s1):
+        t = tag[s]
+        m = t if t > m else m
+    best[p] = m
+    seen[p] = True
+
+
+@njit(cache=True, inline="always")
+def _fold_coverage_max(tag, s0, s1, state, p):
+    """``state[p]`` = (running maximum label, samples carrying it, all samples); the same result
+    as the per-sample update (raise: count 1; equal: count + 1), computed as max then count."""
+    m0 = state[p, 0]
+    m = m0
+    for s in range(s0, s1):
+        t = tag[s]
+        m = t if t > m else m
+    cnt = state[p, 1] if m == m0 else np.uint32(0)
+    for s in range(s0, s1):
+        cnt += np.uint32(1) if tag[s] == m else np.uint32(0)
+    state[p, 0] = m
+    state[p, 1] = cnt
+    state[p, 2] += np.uint32(s1 - s0)
+
+
+@njit(cache=True, inline="always")
+def _fold_average_vector(v, s0, s1, sums, seen, p, nc):
+    """+n/+m: sum of vectors that are neither null (all 0) nor have a NaN component; their count
+    in the last column of ``sums``. ``seen`` marks every sampled pixel."""
+    seen[p] = True
+    if nc == 3:
+        a0 = sums[p, 0]
+        a1 = sums[p, 1]
+        a2 = sums[p, 2]
+        cnt = sums[p, 3]
+        for s in range(s0, s1):
+            v0 = v[s, 0]
+            v1 = v[s, 1]
+            v2 = v[s, 2]
+            if (v0 != 0.0 or v1 != 0.0 or v2 != 0.0) and (v0 == v0 and v1 == v1 and v2 == v2):
+                a0 += v0
+                a1 += v1
+                a2 += v2
+                cnt += 1.0
+        sums[p, 0] = a0
+        sums[p, 1] = a1
+        sums[p, 2] = a2
+        sums[p, 3] = cnt
+    else:
+        for s in range(s0, s1):
+            null = True
+            bad = False
+            for c in range(nc):
+                a = v[s, c]
+                if a != 0.0:
+                    null = False
+                if a != a:
+                    bad = True
+            if null or bad:
+                continue
+            for c in range(nc):
+                sums[p, c] += v[s, c]
+            sums[p, nc] += 1.0
+
+
 @njit(cache=True)
 def accumulate_min_depth(x, y, z, width, height, zmin, seen):
-    """-z: the lowest depth; NaN samples mark the pixel as sampled but never win."""
-    for s in range(x.shape[0]):
-        p = _pixel(x[s], y[s], width, height)
-        if p < 0:
-            continue
-        v = z[s]
-        if v < zmin[p]:
-            zmin[p] = v
-        seen[p] = True
+    """-z: the lowest depth (:func:`_fold_min`)."""
+    n = x.shape[0]
+    s = 0
+    p = _pixel(x[0], y[0], width, height) if n > 0 else -1
+    while s < n:
+        e = s + 1
+        q = -1
+        while e < n:
+            q = _pixel(x[e], y[e], width, height)
+            if q != p:
+                break
+            e += 1
+        if p >= 0:
+            _fold_min(z, s, e, zmin, seen, p)
+        s = e
+        p = q
+
+
+@njit(cache=True)
+def dense_min_depth(z, bx0, by0, bw, bh, spp, width, height, zmin, seen):
+    i0, i1, j0, j1 = _clip_block(bx0, by0, bw, bh, width, height)
+    for j in range(j0, j1):
+        for i in range(i0, i1):
+            s = ((j - by0) * bw + (i - bx0)) * spp
+            _fold_min(z, s, s + spp, zmin, seen, j * width + i)
 
 
 @njit(cache=True)
 def accumulate_average_depth(x, y, z, width, height, sums, seen):
-    """+z: ``sums[p] = (sum, count)`` of finite depths; ``seen`` marks every sampled pixel."""
-    for s in range(x.shape[0]):
-        p = _pixel(x[s], y[s], width, height)
-        if p < 0:
-            continue
-        v = z[s]
-        if math.isfinite(v):
-            sums[p, 0] += v
-            sums[p, 1] += 1.0
-        seen[p] = True
+    """+z: finite depths summed and counted (:func:`_fold_average_depth`)."""
+    n = x.shape[0]
+    s = 0
+    p = _pixel(x[0], y[0], width, height) if n > 0 else -1
+    while s < n:
+        e = s + 1
+        q = -1
+        while e < n:
+            q = _pixel(x[e], y[e], width, height)
+            if q != p:
+                break
+            e += 1
+        if p >= 0:
+            _fold_average_depth(z, s, e, sums, seen, p)
+        s = e
+        p = q
+
+
+@njit(cache=True)
+def dense_average_depth(z, bx0, by0, bw, bh, spp, width, height, sums, seen):
+    i0, i1, j0, j1 = _clip_block(bx0, by0, bw, bh, width, height)
+    for j in range(j0, j1):
+        for i in range(i0, i1):
+            s = ((j - by0) * bw + (i - bx0)) * spp
+            _fold_average_depth(z, s, s + spp, sums, seen, j * width + i)
+
+
+@njit(cache=True)
+def accumulate_max_label(x, y, tag, width, height, best, seen):
+    """+tag: the maximum label."""
+    n = x.shape[0]
+    s = 0
+    p = _pixel(x[0], y[0], width, height) if n > 0 else -1
+    while s < n:
+        e = s + 1
+        q = -1
+        while e < n:
+            q = _pixel(x[e], y[e], width, height)
+            if q != p:
+                break
+            e += 1
+        if p >= 0:
+            _fold_max_label(tag, s, e, best, seen, p)
+        s = e
+        p = q
+
+
+@njit(cache=True)
+def dense_max_label(tag, bx0, by0, bw, bh, spp, width, height, best, seen):
+    i0, i1, j0, j1 = _clip_block(bx0, by0, bw, bh, width, height)
+    for j in range(j0, j1):
+        for i in range(i0, i1):
+            s = ((j - by0) * bw + (i - bx0)) * spp
+            _fold_max_label(tag, s, s + spp, best, seen, j * width + i)
+
+
+@njit(cache=True)
+def accumulate_last_label(x, y, tag, width, height, last, seen):
+    """-tag: the last label (read once per run)."""
+    n = x.shape[0]
+    s = 0
+    p = _pixel(x[0], y[0], width, height) if n > 0 else -1
+    while s < n:
+        e = s + 1
+        q = -1
+        while e < n:
+            q = _pixel(x[e], y[e], width, height)
+            if q != p:
+                break
+            e += 1
+        if p >= 0:
+            last[p] = tag[e - 1]
+            seen[p] = True
+        s = e
+        p = q
+
+
+@njit(cache=True)
+def dense_last_label(tag, bx0, by0, bw, bh, spp, width, height, last, seen):
+    i0, i1, j0, j1 = _clip_block(bx0, by0, bw, bh, width, height)
+    for j in range(j0, j1):
+        for i in range(i0, i1):
+            s = ((j - by0) * bw + (i - bx0)) * spp
+            p = j * width + i
+            last[p] = tag[s + spp - 1]
+            seen[p] = True
+
+
+@njit(cache=True)
+def accumulate_coverage_max(x, y, tag, width, height, state):
+    """Coverage for +tag (:func:`_fold_coverage_max`)."""
+    n = x.shape[0]
+    s = 0
+    p = _pixel(x[0], y[0], width, height) if n > 0 else -1
+    while s < n:
+        e = s + 1
+        q = -1
+        while e < n:
+            q = _pixel(x[e], y[e], width, height)
+            if q != p:
+                break
+            e += 1
+        if p >= 0:
+            _fold_coverage_max(tag, s, e, state, p)
+        s = e
+        p = q
+
+
+@njit(cache=True)
+def dense_coverage_max(tag, bx0, by0, bw, bh, spp, width, height, state):
+    i0, i1, j0, j1 = _clip_block(bx0, by0, bw, bh, width, height)
+    for j in range(j0, j1):
+        for i in range(i0, i1):
+            s = ((j - by0) * bw + (i - bx0)) * spp
+            _fold_coverage_max(tag, s, s + spp, state, j * width + i)
+
+
+@njit(cache=True, inline="always")
+def _runs_average_vector(x, y, v, width, height, sums, seen, nc):
+    n = x.shape[0]
+    s = 0
+    p = _pixel(x[0], y[0], width, height) if n > 0 else -1
+    while s < n:
+        e = s + 1
+        q = -1
+        while e < n:
+            q = _pixel(x[e], y[e], width, height)
+            if q != p:
+                break
+            e += 1
+        if p >= 0:
+            _fold_average_vector(v, s, e, sums, seen, p, nc)
+        s = e
+        p = q
+
+
+@njit(cache=True)
+def accumulate_average_vector(x, y, v, width, height, sums, seen):
+    """+n/+m (:func:`_fold_average_vector`) over runs of one pixel."""
+    nc = v.shape[1]
+    if nc == 4:
+        _runs_average_vector(x, y, v, width, height, sums, seen, 4)
+    elif nc == 3:
+        _runs_average_vector(x, y, v, width, height, sums, seen, 3)
+    elif nc == 1:
+        _runs_average_vector(x, y, v, width, height, sums, seen, 1)
+    else:
+        _runs_average_vector(x, y, v, width, height, sums, seen, nc)
+
+
+@njit(cache=True)
+def dense_average_vector(v, bx0, by0, bw, bh, spp, width, height, sums, seen):
+    nc = v.shape[1]
+    i0, i1, j0, j1 = _clip_block(bx0, by0, bw, bh, width, height)
+    for j in range(j0, j1):
+        for i in range(i0, i1):
+            s = ((j - by0) * bw + (i - bx0)) * spp
+            if nc == 3:
+                _fold_average_vector(v, s, s + spp, sums, seen, j * width + i, 3)
+            else:
+                _fold_average_vector(v, s, s + spp, sums, seen, j * width + i, nc)
 
 
 @njit(cache=True)
@@ -215,73 +716,6 @@ def finish_average_depth(sums, out):
             out[p] = np.inf
 
 
-# ---------------------------------------------------------------------------------------- vectors
-@njit(cache=True)
-def accumulate_average_vector(x, y, v, width, height, sums, seen):
-    """+n/+m: sum of vectors that are neither null (all 0) nor have a NaN component; their count
-    in the last column of ``sums``. ``seen`` marks every sampled pixel."""
-    ncomp = v.shape[1]
-    for s in range(x.shape[0]):
-        p = _pixel(x[s], y[s], width, height)
-        if p < 0:
-            continue
-        seen[p] = True
-        null = True
-        bad = False
-        for c in range(ncomp):
-            a = v[s, c]
-            if a != 0.0:
-                null = False
-            if a != a:
-                bad = True
-        if null or bad:
-            continue
-        for c in range(ncomp):
-            sums[p, c] += v[s, c]
-        sums[p, ncomp] += 1.0
-
-
-# ----------------------------------------------------------------------------------------- labels
-@njit(cache=True)
-def accumulate_max_label(x, y, tag, width, height, best, seen):
-    for s in range(x.shape[0]):
-        p = _pixel(x[s], y[s], width, height)
-        if p < 0:
-            continue
-        t = tag[s]
-        if t > best[p]:
-            best[p] = t
-        seen[p] = True
-
-
-@njit(cache=True)
-def accumulate_last_label(x, y, tag, width, height, last, seen):
-    for s in range(x.shape[0]):
-        p = _pixel(x[s], y[s], width, height)
-        if p < 0:
-            continue
-        last[p] = tag[s]
-        seen[p] = True
-
-
-# --------------------------------------------------------------------------------------- coverage
-@njit(cache=True)
-def accumulate_coverage_max(x, y, tag, width, height, state):
-    """Coverage for +tag, exact in O(1) per pixel: ``state[p]`` = (running maximum label, samples
-    carrying it, all samples)."""
-    for s in range(x.shape[0]):
-        p = _pixel(x[s], y[s], width, height)
-        if p < 0:
-            continue
-        t = tag[s]
-        if t > state[p, 0]:
-            state[p, 0] = t
-            state[p, 1] = 1
-        elif t == state[p, 0]:
-            state[p, 1] += 1
-        state[p, 2] += 1
-
-
 @njit(cache=True)
 def finish_coverage_max(state, out):
     for p in range(out.shape[0]):
@@ -291,27 +725,20 @@ def finish_coverage_max(state, out):
             out[p] = 0.0
 
 
-@njit(cache=True)
-def accumulate_coverage_last(x, y, tag, width, height, table, state):
-    """Coverage for -tag: ``table[p]`` holds K (label, count) slots, ``state[p]`` = (last label,
-    all samples).
-
-    The last label is only known at the end, so every label is counted, by "space saving": a label
-    already in the table adds one; a new one takes an empty slot (count 0); with all K slots taken
-    it replaces the slot with the smallest count and inherits that count plus one. A label's count
-    is therefore exact while a pixel sees at most K distinct nonzero labels, and otherwise an
-    over-estimate by at most the inherited count (<= samples / K). The most recent label is always
-    in the table. Label 0 (background) is never stored: its coverage is 0 by definition.
-    """
+# --------------------------------------------------------------------------------------- coverage
+@njit(cache=True, inline="always")
+def _fold_coverage_last(tag, s0, s1, table, state, p):
+    """Space-saving label counts of one pixel (see :func:`accumulate_coverage_last`), with the
+    slot of the previous sample's label tried first (labels are unique among used slots, so a
+    match there is the match the full search would find)."""
     nslots = table.shape[1]
-    for s in range(x.shape[0]):
-        p = _pixel(x[s], y[s], width, height)
-        if p < 0:
-            continue
+    hint = 0
+    for s in range(s0, s1):
         t = tag[s]
-        state[p, 0] = t
-        state[p, 1] += 1
         if t == 0:
+            continue
+        if table[p, hint, 1] != 0 and table[p, hint, 0] == t:
+            table[p, hint, 1] += 1
             continue
         hit = -1
         free = -1
@@ -327,12 +754,55 @@ def accumulate_coverage_last(x, y, tag, width, height, table, state):
                 smallest = k
         if hit >= 0:
             table[p, hit, 1] += 1
+            hint = hit
         elif free >= 0:
             table[p, free, 0] = t
             table[p, free, 1] = 1
+            hint = free
         else:
             table[p, smallest, 0] = t
             table[p, smallest, 1] += 1
+            hint = smallest
+    state[p, 0] = tag[s1 - 1]
+    state[p, 1] += np.uint32(s1 - s0)
+
+
+@njit(cache=True)
+def accumulate_coverage_last(x, y, tag, width, height, table, state):
+    """Coverage for -tag: ``table[p]`` holds K (label, count) slots, ``state[p]`` = (last label,
+    all samples).
+
+    The last label is only known at the end, so every label is counted, by "space saving": a label
+    already in the table adds one; a new one takes an empty slot (count 0); with all K slots taken
+    it replaces the slot with the smallest count and inherits that count plus one. A label's count
+    is therefore exact while a pixel sees at most K distinct nonzero labels, and otherwise an
+    over-estimate by at most the inherited count (<= samples / K). The most recent label is always
+    in the table. Label 0 (background) is never stored: its coverage is 0 by definition.
+    """
+    n = x.shape[0]
+    s = 0
+    p = _pixel(x[0], y[0], width, height) if n > 0 else -1
+    while s < n:
+        e = s + 1
+        q = -1
+        while e < n:
+            q = _pixel(x[e], y[e], width, height)
+            if q != p:
+                break
+            e += 1
+        if p >= 0:
+            _fold_coverage_last(tag, s, e, table, state, p)
+        s = e
+        p = q
+
+
+@njit(cache=True)
+def dense_coverage_last(tag, bx0, by0, bw, bh, spp, width, height, table, state):
+    i0, i1, j0, j1 = _clip_block(bx0, by0, bw, bh, width, height)
+    for j in range(j0, j1):
+        for i in range(i0, i1):
+            s = ((j - by0) * bw + (i - bx0)) * spp
+            _fold_coverage_last(tag, s, s + spp, table, state, j * width + i)
 
 
 @njit(cache=True)
@@ -346,8 +816,6 @@ def finish_coverage_last(table, state, out):
             if table[p, k, 1] > 0 and table[p, k, 0] == state[p, 0]:
                 out[p] = table[p, k, 1] / state[p, 1]
                 break
-
-
 # ------------------------------------------------------------------------------------------- fill
 @njit(cache=True)
 def nearest_sampled_pixel(present, width, height):

@@ -69,26 +69,92 @@ class SampleBatch:
     ``x``, ``y`` are raster coordinates (pixel ``i`` covers ``[i, i+1)``, y down). Every other
     keyword is a value array whose first axis is the sample: ``rgba`` (N, 4), ``z`` (N,),
     ``n`` / ``m`` (N, 3), ``tag`` (N,) and any user buffer name. Channels may be omitted.
+
+    A batch made by :meth:`dense` also carries ``layout = (x0, y0, width, height, spp)``: the
+    samples are whole pixels in pixel order with a fixed count per pixel, which the resolver uses
+    to skip pixel lookup (see :meth:`dense`). ``layout`` is None for a general batch.
     """
+
+    layout: tuple[int, int, int, int, int] | None = None
 
     def __init__(self, x, y, **values):
         self.x = _coordinates(x, "x")
         self.y = _coordinates(y, "y")
         if self.x.shape != self.y.shape:
             raise BufferError_(f"sample batch: x has {self.x.shape[0]} samples, y {self.y.shape[0]}")
+        self.count = int(self.x.shape[0])
         self.values: dict[str, np.ndarray] = {}
+        self._set_values(values)
+
+    def _set_values(self, values):
         for name, array in values.items():
             if array is None:
                 continue
             arr = np.asarray(array)
-            if arr.ndim == 0 or arr.shape[0] != self.x.shape[0]:
+            if arr.ndim == 0 or arr.shape[0] != self.count:
                 raise BufferError_(
-                    f"sample batch: {name!r} has shape {arr.shape}, expected {self.x.shape[0]} samples"
+                    f"sample batch: {name!r} has shape {arr.shape}, expected {self.count} samples"
                 )
             self.values[name] = arr
 
+    @classmethod
+    def dense(cls, x0: int, y0: int, width: int, height: int, spp: int, *, x=None, y=None,
+              **values) -> "SampleBatch":
+        """A batch of whole pixels in pixel order with ``spp`` samples each (the dense layout).
+
+        The block covers pixels ``[x0, x0 + width) x [y0, y0 + height)``, rows top to bottom,
+        pixels left to right, and sample ``k`` of pixel ``(i, j)`` is sample number
+        ``((j - y0) * width + (i - x0)) * spp + k``. Each value array is either flat with
+        ``width * height * spp`` samples on its first axis (``(N,)``, ``(N, C)``) or shaped
+        ``(height, width, spp)`` / ``(height, width, spp, C)``; pixels of the block outside the
+        image are skipped.
+
+        The caller promises that every sample lies in its pixel; this is not checked (it would
+        cost the coordinate reads the layout saves). Under that promise every rule gives results
+        bit-identical to a general batch of the same samples (``x``, ``y`` given), because the
+        dense kernels fold each pixel's samples in the same order with the same arithmetic.
+        ``x`` and ``y`` are optional; only a colour channel with a filter wider than the pixel
+        (which spreads samples by position) needs them, and raises without them. With them, the
+        batch also works everywhere a general batch does.
+        """
+        ints = []
+        for label, v in (("x0", x0), ("y0", y0), ("width", width), ("height", height),
+                         ("spp", spp)):
+            if not isinstance(v, (int, np.integer)):
+                raise BufferError_(f"dense sample batch: {label} must be an integer, not {v!r}")
+            ints.append(int(v))
+        x0, y0, width, height, spp = ints
+        if width < 0 or height < 0 or spp < 1:
+            raise BufferError_(f"dense sample batch: need width, height >= 0 and spp >= 1, "
+                               f"got {width} x {height} x {spp}")
+        count = width * height * spp
+        self = cls.__new__(cls)
+        self.count = count
+        self.layout = (x0, y0, width, height, spp)
+        if (x is None) != (y is None):
+            raise BufferError_("dense sample batch: give both x and y, or neither")
+        if x is not None:
+            self.x = _coordinates(np.asarray(x).reshape(-1), "x")
+            self.y = _coordinates(np.asarray(y).reshape(-1), "y")
+            if self.x.shape[0] != count or self.y.shape[0] != count:
+                raise BufferError_(f"dense sample batch: x, y have {self.x.shape[0]}, "
+                                   f"{self.y.shape[0]} samples, the block {count}")
+        else:
+            self.x = self.y = None
+        self.values = {}
+        flat = {}
+        for name, array in values.items():
+            if array is None:
+                continue
+            arr = np.asarray(array)
+            if arr.ndim >= 3 and arr.shape[:3] == (height, width, spp):
+                arr = arr.reshape(count, *arr.shape[3:])
+            flat[name] = arr
+        self._set_values(flat)
+        return self
+
     def __len__(self) -> int:
-        return int(self.x.shape[0])
+        return self.count
 
     def __getattr__(self, name):
         values = self.__dict__.get("values", {})
@@ -245,8 +311,37 @@ class _Channel:
         v = self._values(batch)
         if v is None or len(batch) == 0:
             return
-        x, y, w, h = batch.x, batch.y, self.width, self.height
+        w, h = self.width, self.height
         rule = self.rule
+        layout = batch.layout
+        if layout is not None and rule != "filtered":
+            bx0, by0, bw, bh, spp = layout
+            if rule == "average":
+                K.dense_average(v, bx0, by0, bw, bh, spp, w, h, self.sums)
+            elif rule == "last":
+                K.dense_last(v, bx0, by0, bw, bh, spp, w, h, self.last, self.seen,
+                             K.SKIP_NONFINITE)
+            elif rule == "min_depth":
+                K.dense_min_depth(v, bx0, by0, bw, bh, spp, w, h, self.zmin, self.seen)
+            elif rule == "average_depth":
+                K.dense_average_depth(v, bx0, by0, bw, bh, spp, w, h, self.sums, self.seen)
+            elif rule == "average_vector":
+                K.dense_average_vector(v, bx0, by0, bw, bh, spp, w, h, self.sums, self.seen)
+            elif rule == "last_vector":
+                K.dense_last(v, bx0, by0, bw, bh, spp, w, h, self.last, self.seen, K.SKIP_NAN)
+            elif rule == "max_label":
+                K.dense_max_label(v, bx0, by0, bw, bh, spp, w, h, self.labels, self.seen)
+            elif rule == "last_label":
+                K.dense_last_label(v, bx0, by0, bw, bh, spp, w, h, self.labels, self.seen)
+            elif rule == "coverage_max":
+                K.dense_coverage_max(v, bx0, by0, bw, bh, spp, w, h, self.state)
+            else:
+                K.dense_coverage_last(v, bx0, by0, bw, bh, spp, w, h, self.table, self.state)
+            return
+        x, y = batch.x, batch.y
+        if x is None:
+            raise BufferError_(f"channel {self.spec.name!r}: the {self.spec.filter.name} filter "
+                               "spreads samples by position; this dense batch has no x, y")
         if rule == "average":
             K.accumulate_average(x, y, v, w, h, self.sums)
         elif rule == "last":
