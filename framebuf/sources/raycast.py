@@ -419,6 +419,12 @@ def cast_rows(cam, kinds, geom, color, opacity, label, velocity, lights, ambient
                 v = _rand01(useed, pixel, np.uint64(k), np.uint64(1))
                 rx = i + ((k % nax) + u) * inv
                 ry = j + ((k // nax) + v) * inv
+                # u, v < 1, but rounding can still give i + 1: keep the sample in its pixel
+                # (the dense batch layout promises it)
+                if rx >= i + 1.0:
+                    rx = np.nextafter(i + 1.0, 0.0)
+                if ry >= j + 1.0:
+                    ry = np.nextafter(j + 1.0, 0.0)
                 xs[s] = rx
                 ys[s] = ry
                 # raster -> film (mental ray raster is y up)
@@ -566,7 +572,10 @@ class RayCaster:
                 cast_rows(cam, prims.kind, prims.geom, prims.color, prims.opacity, prims.label,
                           prims.velocity, light_rows, self.ambient, np.uint64(useed), nax,
                           x0, x1, r0, r1, xs, ys, rgba, z, n, m, tag)
-            yield SampleBatch(x=xs, y=ys, rgba=rgba, z=z, n=n, m=m, tag=tag)
+            # whole rows, spp samples per pixel in pixel order, each inside its pixel: the dense
+            # layout, so the resolver skips pixel lookup (x, y stay for wide filters)
+            yield SampleBatch.dense(x0, r0, x1 - x0, r1 - r0, spp, x=xs, y=ys, rgba=rgba, z=z,
+                                    n=n, m=m, tag=tag)
             if progress is not None:
                 progress(r1 - y0, total)
 
