@@ -459,7 +459,7 @@ def test_legacy_formats(rendered):
     assert [p.name for p in result.removed] == ["tour.null"]
     assert not (result.outdir / "tour.null").exists()
     assert sorted(p.name for p in result.outdir.iterdir()) == sorted(expected)
-    # every 8-bit file holds the same picture as the PNG-free reference: the ppm (rgb, no alpha)
+    # every file holds the same picture as the ppm (8-bit rgb, no alpha), up to its precision
     ref = oiio_read(result.outdir / "tour.ppm", "uint8")[0].astype(int)
     assert ref[SKY[1], SKY[0]].tolist() == [0, 0, 0] and ref.max() > 200
     for name, (fmt, oiio_name, dt) in expected.items():
@@ -477,7 +477,7 @@ def test_legacy_formats(rendered):
         else:
             tol = 3 if fmt == "hdr" else (1 if fmt == "exr" or dt == "rgba_16" else 0)
             assert np.abs(err).max() <= tol, name
-    # quantity checks on the options
+    # the format options reached the files
     from PIL import Image as PILImage
 
     jpg = PILImage.open(result.outdir / "tour.jpg")
