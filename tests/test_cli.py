@@ -43,3 +43,11 @@ def test_library_errors_become_one_line_without_traceback(tmp_path):
     assert proc.returncode != 0
     assert "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) <= 2
+
+
+def test_closed_pipe_is_not_an_error():
+    # `framebuf shaders | head -1`: the reader closes early; no traceback, exit 0
+    proc = subprocess.run(f"'{sys.executable}' -m framebuf shaders | head -1", shell=True,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.stdout.strip()
+    assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr

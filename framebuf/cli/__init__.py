@@ -57,6 +57,13 @@ def main(argv=None) -> int:
     except PermissionError as exc:
         print(f"framebuf {args.command}: error: {exc.filename or exc}: permission denied", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # the reader went away (``framebuf shaders | head``): not an error; silence the final flush
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print(f"framebuf {args.command}: interrupted", file=sys.stderr)
         return 130
