@@ -30,6 +30,7 @@ as ``a`` gives v back and writing it as ``rgba`` gives a grey image of coverage 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -143,8 +144,59 @@ def colorclip(rgba: np.ndarray, mode: str) -> np.ndarray:
     return out
 
 
+@njit(cache=True)
+def _rgbe_encode_kernel(rgb, out):
+    """The rule of :func:`rgbe_encode_reference`, one pass, float64 arithmetic like numpy's."""
+    for i in range(rgb.shape[0]):
+        r = float(rgb[i, 0])
+        g = float(rgb[i, 1])
+        b = float(rgb[i, 2])
+        r = 0.0 if not r > 0.0 else r          # NaN and negatives -> 0
+        g = 0.0 if not g > 0.0 else g
+        b = 0.0 if not b > 0.0 else b
+        v = max(r, max(g, b))
+        if v < 1e-32:
+            out[i, 0] = 0
+            out[i, 1] = 0
+            out[i, 2] = 0
+            out[i, 3] = 0
+            continue
+        if not math.isfinite(v):
+            out[i, 0] = 255
+            out[i, 1] = 255
+            out[i, 2] = 255
+            out[i, 3] = 255
+            continue
+        m, e = math.frexp(v)
+        if e + 128 > 255:  # beyond RGBE's range: the largest encodable value
+            out[i, 0] = 255
+            out[i, 1] = 255
+            out[i, 2] = 255
+            out[i, 3] = 255
+            continue
+        scale = m * 256.0 / v
+        out[i, 0] = min(255.0, math.floor(r * scale))
+        out[i, 1] = min(255.0, math.floor(g * scale))
+        out[i, 2] = min(255.0, math.floor(b * scale))
+        out[i, 3] = max(0, e + 128)
+
+
 def rgbe_encode(rgb: np.ndarray) -> np.ndarray:
-    """Float RGB (..., 3) to Radiance RGBE bytes (..., 4).
+    """Float RGB (..., 3) to Radiance RGBE bytes (..., 4), by the rule of
+    :func:`rgbe_encode_reference` in one Numba pass (numpy's version is about 10x slower, which made
+    RGBE conversion cost more than OpenImageIO's whole HDR write)."""
+    rgb = np.asarray(rgb)
+    flat = np.ascontiguousarray(rgb.reshape(-1, rgb.shape[-1]))
+    if flat.dtype not in (np.float32, np.float64):
+        flat = flat.astype(np.float64)
+    out = np.empty((flat.shape[0], 4), np.uint8)
+    _rgbe_encode_kernel(flat, out)
+    return out.reshape(rgb.shape[:-1] + (4,))
+
+
+def rgbe_encode_reference(rgb: np.ndarray) -> np.ndarray:
+    """Float RGB (..., 3) to Radiance RGBE bytes (..., 4) in numpy (the definition; tests compare
+    the kernel with it).
 
     Radiance's rule: with v = max(R, G, B) = m * 2**e (frexp, 0.5 <= m < 1), each mantissa byte is
     floor(component * 256 * m / v) and the exponent byte e + 128; v < 1e-32 (and negative colours)

@@ -277,3 +277,15 @@ def test_from_file_inverts_to_file(name):
     back = from_file(to_file(v, dt, dt), dt)
     step = {"u8": 0.5 / 255, "u16": 0.5 / 65535, "f16": 1e-3, "f32": 0}[dt.sample]
     assert np.abs(back - v).max() <= step + 1e-7
+
+
+def test_rgbe_kernel_matches_the_numpy_definition():
+    from framebuf.convert import rgbe_encode_reference
+
+    rng = np.random.default_rng(7)
+    rgb = (rng.standard_normal((20000, 3)) * np.exp(rng.uniform(-90, 90, (20000, 1)))).astype(np.float32)
+    rgb[:8] = [[np.nan, 1, 2], [np.inf, 0, 0], [-1, -2, -3], [0, 0, 0], [1e-33, 0, 0],
+               [3e38, 1, 1], [255.9, 0, 0], [1e-30, 1e-31, 0]]
+    assert np.array_equal(rgbe_encode(rgb), rgbe_encode_reference(rgb))
+    assert np.array_equal(rgbe_encode(rgb.reshape(100, 200, 3)),
+                          rgbe_encode_reference(rgb).reshape(100, 200, 4))
