@@ -33,7 +33,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from .filters import filter_1d
 
@@ -80,6 +83,48 @@ def _clip_block(bx0, by0, bw, bh, width, height):
     j0 = max(by0, 0)
     j1 = min(by0 + bh, height)
     return i0, i1, j0, j1
+
+
+#: samples per block of the general kernels: pixel indices of a block are computed (and the state
+#: rows they will touch prefetched) before the block is folded; 256 int64 stay in L1.
+BLOCK = 256
+
+
+@intrinsic
+def _prefetch_row(typingctx, arr, p):
+    """Hint the CPU to fetch row ``p`` of ``arr`` into cache (``llvm.prefetch``, for writing)."""
+    sig = types.void(arr, p)
+
+    def codegen(context, builder, signature, args):
+        aryty = signature.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        stride = cgutils.unpack_tuple(builder, ary.strides, aryty.ndim)[0]
+        i8p = ir.IntType(8).as_pointer()
+        base = builder.bitcast(ary.data, i8p)
+        ptr = builder.gep(base, [builder.mul(args[1], stride)])
+        fnty = ir.FunctionType(ir.VoidType(), [i8p, ir.IntType(32), ir.IntType(32), ir.IntType(32)])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0i8")
+        i32 = ir.IntType(32)
+        builder.call(fn, [ptr, ir.Constant(i32, 1), ir.Constant(i32, 3), ir.Constant(i32, 1)])
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+@njit(cache=True)
+def _block_pixels(x, y, b0, b1, width, height, idx, a, b):
+    """Pixel index of samples [b0, b1) into ``idx`` (then a -2 sentinel, which ends every run),
+    prefetching rows of the state arrays ``a`` and ``b`` wherever the pixel changes: scattered
+    samples then wait for many cache misses at once instead of one after another."""
+    prev = -1
+    for s in range(b0, b1):
+        p = _pixel(x[s], y[s], width, height)
+        idx[s - b0] = p
+        if p != prev and p >= 0:
+            _prefetch_row(a, p)
+            _prefetch_row(b, p)
+        prev = p
+    idx[b1 - b0] = -2
 
 
 # ----------------------------------------------------------------------------------------- colour
@@ -147,20 +192,19 @@ def _fold_average(values, s0, s1, sums, p, nc):
 @njit(cache=True, inline="always")
 def _runs_average(x, y, values, width, height, sums, nc):
     n = x.shape[0]
-    s = 0
-    p = _pixel(x[0], y[0], width, height) if n > 0 else -1
-    while s < n:
-        e = s + 1
-        q = -1
-        while e < n:
-            q = _pixel(x[e], y[e], width, height)
-            if q != p:
-                break
-            e += 1
-        if p >= 0:
-            _fold_average(values, s, e, sums, p, nc)
-        s = e
-        p = q
+    idx = np.empty(BLOCK + 1, np.int64)
+    for b0 in range(0, n, BLOCK):
+        b1 = min(n, b0 + BLOCK)
+        _block_pixels(x, y, b0, b1, width, height, idx, sums, sums)
+        k = 0
+        while k < b1 - b0:
+            p = idx[k]
+            e = k + 1
+            while idx[e] == p:
+                e += 1
+            if p >= 0:
+                _fold_average(values, b0 + k, b0 + e, sums, p, nc)
+            k = e
 
 
 @njit(cache=True)
@@ -232,46 +276,45 @@ def accumulate_last(x, y, values, width, height, last, seen, mode):
     scattered samples."""
     nc = values.shape[1]
     n = x.shape[0]
-    s = 0
-    p = _pixel(x[0], y[0], width, height) if n > 0 else -1
-    while s < n:
-        e = s + 1
-        q = -1
-        while e < n:
-            q = _pixel(x[e], y[e], width, height)
-            if q != p:
-                break
-            e += 1
-        if p >= 0:
-            k = e - 1
-            if nc == 4:
-                v0 = values[k, 0]
-                v1 = values[k, 1]
-                v2 = values[k, 2]
-                v3 = values[k, 3]
-                if _ok4(v0, v1, v2, v3, mode):
-                    last[p, 0] = v0
-                    last[p, 1] = v1
-                    last[p, 2] = v2
-                    last[p, 3] = v3
-                    seen[p] = True
+    idx = np.empty(BLOCK + 1, np.int64)
+    for b0 in range(0, n, BLOCK):
+        b1 = min(n, b0 + BLOCK)
+        _block_pixels(x, y, b0, b1, width, height, idx, last, seen)
+        k = 0
+        while k < b1 - b0:
+            p = idx[k]
+            e = k + 1
+            while idx[e] == p:
+                e += 1
+            if p >= 0:
+                kk = b0 + e - 1
+                if nc == 4:
+                    v0 = values[kk, 0]
+                    v1 = values[kk, 1]
+                    v2 = values[kk, 2]
+                    v3 = values[kk, 3]
+                    if _ok4(v0, v1, v2, v3, mode):
+                        last[p, 0] = v0
+                        last[p, 1] = v1
+                        last[p, 2] = v2
+                        last[p, 3] = v3
+                        seen[p] = True
+                    else:
+                        _scan_last(values, b0 + k, kk - 1, last, seen, p, mode)
+                elif nc == 3:
+                    v0 = values[kk, 0]
+                    v1 = values[kk, 1]
+                    v2 = values[kk, 2]
+                    if _ok3(v0, v1, v2, mode):
+                        last[p, 0] = v0
+                        last[p, 1] = v1
+                        last[p, 2] = v2
+                        seen[p] = True
+                    else:
+                        _scan_last(values, b0 + k, kk - 1, last, seen, p, mode)
                 else:
-                    _scan_last(values, s, k - 1, last, seen, p, mode)
-            elif nc == 3:
-                v0 = values[k, 0]
-                v1 = values[k, 1]
-                v2 = values[k, 2]
-                if _ok3(v0, v1, v2, mode):
-                    last[p, 0] = v0
-                    last[p, 1] = v1
-                    last[p, 2] = v2
-                    seen[p] = True
-                else:
-                    _scan_last(values, s, k - 1, last, seen, p, mode)
-            else:
-                _scan_last(values, s, k, last, seen, p, mode)
-        s = e
-        p = q
+                    _scan_last(values, b0 + k, kk, last, seen, p, mode)
+            k = e
 
 
 @njit(cache=True)
@@ -438,21 +481,74 @@ def _fold_average_depth(z, s0, s1, sums, seen, p):
     cnt = sums[p, 1]
     for s in range(s0, s1):
         v = np.float64(z[s])
-        if v - v == 0.0:
-            a += v
-            cnt += 1.0
+        ok = v - v == 0.0   # finite; selects, not branches (10% inf would mispredict); a is
+        a += v if ok else 0.0   # never -0.0 (it starts at +0.0), so adding +0.0 changes no bit
+        cnt += 1.0 if ok else 0.0
     sums[p, 0] = a
     sums[p, 1] = cnt
     seen[p] = True
 
 
 @njit(cache=True, inline="always")
+def _max_u32(tag, s0, s1, m):
+    """max(m, tag[s0:s1]) in eight independent lanes (integer max is order-free, so the lanes
+    change nothing; they let LLVM use vector instructions: ~2x measured)."""
+    m0 = m
+    m1 = m
+    m2 = m
+    m3 = m
+    m4 = m
+    m5 = m
+    m6 = m
+    m7 = m
+    s = s0
+    while s + 8 <= s1:
+        m0 = max(m0, tag[s])
+        m1 = max(m1, tag[s + 1])
+        m2 = max(m2, tag[s + 2])
+        m3 = max(m3, tag[s + 3])
+        m4 = max(m4, tag[s + 4])
+        m5 = max(m5, tag[s + 5])
+        m6 = max(m6, tag[s + 6])
+        m7 = max(m7, tag[s + 7])
+        s += 8
+    while s < s1:
+        m0 = max(m0, tag[s])
+        s += 1
+    return max(max(max(m0, m1), max(m2, m3)), max(max(m4, m5), max(m6, m7)))
+
+
+@njit(cache=True, inline="always")
+def _count_u32(tag, s0, s1, m):
+    """How many of tag[s0:s1] equal m, in eight lanes."""
+    c0 = 0
+    c1 = 0
+    c2 = 0
+    c3 = 0
+    c4 = 0
+    c5 = 0
+    c6 = 0
+    c7 = 0
+    s = s0
+    while s + 8 <= s1:
+        c0 += tag[s] == m
+        c1 += tag[s + 1] == m
+        c2 += tag[s + 2] == m
+        c3 += tag[s + 3] == m
+        c4 += tag[s + 4] == m
+        c5 += tag[s + 5] == m
+        c6 += tag[s + 6] == m
+        c7 += tag[s + 7] == m
+        s += 8
+    while s < s1:
+        c0 += tag[s] == m
+        s += 1
+    return ((c0 + c1) + (c2 + c3)) + ((c4 + c5) + (c6 + c7))
+
+
+@njit(cache=True, inline="always")
 def _fold_max_label(tag, s0, s1, best, seen, p):
-    m = best[p]
-    for s in range(s0, s1):
-        t = tag[s]
-        m = t if t > m else m
-    best[p] = m
+    best[p] = _max_u32(tag, s0, s1, best[p])
     seen[p] = True
 
 
@@ -461,15 +557,10 @@ def _fold_coverage_max(tag, s0, s1, state, p):
     """``state[p]`` = (running maximum label, samples carrying it, all samples); the same result
     as the per-sample update (raise: count 1; equal: count + 1), computed as max then count."""
     m0 = state[p, 0]
-    m = m0
-    for s in range(s0, s1):
-        t = tag[s]
-        m = t if t > m else m
+    m = _max_u32(tag, s0, s1, m0)
     cnt = state[p, 1] if m == m0 else np.uint32(0)
-    for s in range(s0, s1):
-        cnt += np.uint32(1) if tag[s] == m else np.uint32(0)
     state[p, 0] = m
-    state[p, 1] = cnt
+    state[p, 1] = cnt + np.uint32(_count_u32(tag, s0, s1, m))
     state[p, 2] += np.uint32(s1 - s0)
 
 
@@ -517,20 +608,19 @@ def _fold_average_vector(v, s0, s1, sums, seen, p, nc):
 def accumulate_min_depth(x, y, z, width, height, zmin, seen):
     """-z: the lowest depth (:func:`_fold_min`)."""
     n = x.shape[0]
-    s = 0
-    p = _pixel(x[0], y[0], width, height) if n > 0 else -1
-    while s < n:
-        e = s + 1
-        q = -1
-        while e < n:
-            q = _pixel(x[e], y[e], width, height)
-            if q != p:
-                break
-            e += 1
-        if p >= 0:
-            _fold_min(z, s, e, zmin, seen, p)
-        s = e
-        p = q
+    idx = np.empty(BLOCK + 1, np.int64)
+    for b0 in range(0, n, BLOCK):
+        b1 = min(n, b0 + BLOCK)
+        _block_pixels(x, y, b0, b1, width, height, idx, zmin, seen)
+        k = 0
+        while k < b1 - b0:
+            p = idx[k]
+            e = k + 1
+            while idx[e] == p:
+                e += 1
+            if p >= 0:
+                _fold_min(z, b0 + k, b0 + e, zmin, seen, p)
+            k = e
 
 
 @njit(cache=True)
@@ -546,49 +636,92 @@ def dense_min_depth(z, bx0, by0, bw, bh, spp, width, height, zmin, seen):
 def accumulate_average_depth(x, y, z, width, height, sums, seen):
     """+z: finite depths summed and counted (:func:`_fold_average_depth`)."""
     n = x.shape[0]
-    s = 0
-    p = _pixel(x[0], y[0], width, height) if n > 0 else -1
-    while s < n:
-        e = s + 1
-        q = -1
-        while e < n:
-            q = _pixel(x[e], y[e], width, height)
-            if q != p:
-                break
-            e += 1
-        if p >= 0:
-            _fold_average_depth(z, s, e, sums, seen, p)
-        s = e
-        p = q
+    idx = np.empty(BLOCK + 1, np.int64)
+    for b0 in range(0, n, BLOCK):
+        b1 = min(n, b0 + BLOCK)
+        _block_pixels(x, y, b0, b1, width, height, idx, sums, seen)
+        k = 0
+        while k < b1 - b0:
+            p = idx[k]
+            e = k + 1
+            while idx[e] == p:
+                e += 1
+            if p >= 0:
+                _fold_average_depth(z, b0 + k, b0 + e, sums, seen, p)
+            k = e
 
 
 @njit(cache=True)
 def dense_average_depth(z, bx0, by0, bw, bh, spp, width, height, sums, seen):
+    """Four pixels at a time, sample k of each in turn: each pixel's sum still adds its samples
+    in order (bit-identical to the general kernel), but four dependency chains run side by side."""
     i0, i1, j0, j1 = _clip_block(bx0, by0, bw, bh, width, height)
     for j in range(j0, j1):
-        for i in range(i0, i1):
+        i = i0
+        while i + 4 <= i1:
+            s = ((j - by0) * bw + (i - bx0)) * spp
+            p = j * width + i
+            a0 = sums[p, 0]
+            a1 = sums[p + 1, 0]
+            a2 = sums[p + 2, 0]
+            a3 = sums[p + 3, 0]
+            n0 = sums[p, 1]
+            n1 = sums[p + 1, 1]
+            n2 = sums[p + 2, 1]
+            n3 = sums[p + 3, 1]
+            for k in range(s, s + spp):
+                v0 = np.float64(z[k])
+                v1 = np.float64(z[k + spp])
+                v2 = np.float64(z[k + 2 * spp])
+                v3 = np.float64(z[k + 3 * spp])
+                ok0 = v0 - v0 == 0.0
+                a0 += v0 if ok0 else 0.0
+                n0 += 1.0 if ok0 else 0.0
+                ok1 = v1 - v1 == 0.0
+                a1 += v1 if ok1 else 0.0
+                n1 += 1.0 if ok1 else 0.0
+                ok2 = v2 - v2 == 0.0
+                a2 += v2 if ok2 else 0.0
+                n2 += 1.0 if ok2 else 0.0
+                ok3 = v3 - v3 == 0.0
+                a3 += v3 if ok3 else 0.0
+                n3 += 1.0 if ok3 else 0.0
+            sums[p, 0] = a0
+            sums[p + 1, 0] = a1
+            sums[p + 2, 0] = a2
+            sums[p + 3, 0] = a3
+            sums[p, 1] = n0
+            sums[p + 1, 1] = n1
+            sums[p + 2, 1] = n2
+            sums[p + 3, 1] = n3
+            seen[p] = True
+            seen[p + 1] = True
+            seen[p + 2] = True
+            seen[p + 3] = True
+            i += 4
+        while i < i1:
             s = ((j - by0) * bw + (i - bx0)) * spp
             _fold_average_depth(z, s, s + spp, sums, seen, j * width + i)
+            i += 1
 
 
 @njit(cache=True)
 def accumulate_max_label(x, y, tag, width, height, best, seen):
     """+tag: the maximum label."""
     n = x.shape[0]
-    s = 0
-    p = _pixel(x[0], y[0], width, height) if n > 0 else -1
-    while s < n:
-        e = s + 1
-        q = -1
-        while e < n:
-            q = _pixel(x[e], y[e], width, height)
-            if q != p:
-                break
-            e += 1
-        if p >= 0:
-            _fold_max_label(tag, s, e, best, seen, p)
-        s = e
-        p = q
+    idx = np.empty(BLOCK + 1, np.int64)
+    for b0 in range(0, n, BLOCK):
+        b1 = min(n, b0 + BLOCK)
+        _block_pixels(x, y, b0, b1, width, height, idx, best, seen)
+        k = 0
+        while k < b1 - b0:
+            p = idx[k]
+            e = k + 1
+            while idx[e] == p:
+                e += 1
+            if p >= 0:
+                _fold_max_label(tag, b0 + k, b0 + e, best, seen, p)
+            k = e
 
 
 @njit(cache=True)
@@ -604,21 +737,20 @@ def dense_max_label(tag, bx0, by0, bw, bh, spp, width, height, best, seen):
 def accumulate_last_label(x, y, tag, width, height, last, seen):
     """-tag: the last label (read once per run)."""
     n = x.shape[0]
-    s = 0
-    p = _pixel(x[0], y[0], width, height) if n > 0 else -1
-    while s < n:
-        e = s + 1
-        q = -1
-        while e < n:
-            q = _pixel(x[e], y[e], width, height)
-            if q != p:
-                break
-            e += 1
-        if p >= 0:
-            last[p] = tag[e - 1]
-            seen[p] = True
-        s = e
-        p = q
+    idx = np.empty(BLOCK + 1, np.int64)
+    for b0 in range(0, n, BLOCK):
+        b1 = min(n, b0 + BLOCK)
+        _block_pixels(x, y, b0, b1, width, height, idx, last, seen)
+        k = 0
+        while k < b1 - b0:
+            p = idx[k]
+            e = k + 1
+            while idx[e] == p:
+                e += 1
+            if p >= 0:
+                last[p] = tag[b0 + e - 1]
+                seen[p] = True
+            k = e
 
 
 @njit(cache=True)
@@ -636,20 +768,19 @@ def dense_last_label(tag, bx0, by0, bw, bh, spp, width, height, last, seen):
 def accumulate_coverage_max(x, y, tag, width, height, state):
     """Coverage for +tag (:func:`_fold_coverage_max`)."""
     n = x.shape[0]
-    s = 0
-    p = _pixel(x[0], y[0], width, height) if n > 0 else -1
-    while s < n:
-        e = s + 1
-        q = -1
-        while e < n:
-            q = _pixel(x[e], y[e], width, height)
-            if q != p:
-                break
-            e += 1
-        if p >= 0:
-            _fold_coverage_max(tag, s, e, state, p)
-        s = e
-        p = q
+    idx = np.empty(BLOCK + 1, np.int64)
+    for b0 in range(0, n, BLOCK):
+        b1 = min(n, b0 + BLOCK)
+        _block_pixels(x, y, b0, b1, width, height, idx, state, state)
+        k = 0
+        while k < b1 - b0:
+            p = idx[k]
+            e = k + 1
+            while idx[e] == p:
+                e += 1
+            if p >= 0:
+                _fold_coverage_max(tag, b0 + k, b0 + e, state, p)
+            k = e
 
 
 @njit(cache=True)
@@ -664,20 +795,19 @@ def dense_coverage_max(tag, bx0, by0, bw, bh, spp, width, height, state):
 @njit(cache=True, inline="always")
 def _runs_average_vector(x, y, v, width, height, sums, seen, nc):
     n = x.shape[0]
-    s = 0
-    p = _pixel(x[0], y[0], width, height) if n > 0 else -1
-    while s < n:
-        e = s + 1
-        q = -1
-        while e < n:
-            q = _pixel(x[e], y[e], width, height)
-            if q != p:
-                break
-            e += 1
-        if p >= 0:
-            _fold_average_vector(v, s, e, sums, seen, p, nc)
-        s = e
-        p = q
+    idx = np.empty(BLOCK + 1, np.int64)
+    for b0 in range(0, n, BLOCK):
+        b1 = min(n, b0 + BLOCK)
+        _block_pixels(x, y, b0, b1, width, height, idx, sums, seen)
+        k = 0
+        while k < b1 - b0:
+            p = idx[k]
+            e = k + 1
+            while idx[e] == p:
+                e += 1
+            if p >= 0:
+                _fold_average_vector(v, b0 + k, b0 + e, sums, seen, p, nc)
+            k = e
 
 
 @njit(cache=True)
@@ -780,20 +910,19 @@ def accumulate_coverage_last(x, y, tag, width, height, table, state):
     in the table. Label 0 (background) is never stored: its coverage is 0 by definition.
     """
     n = x.shape[0]
-    s = 0
-    p = _pixel(x[0], y[0], width, height) if n > 0 else -1
-    while s < n:
-        e = s + 1
-        q = -1
-        while e < n:
-            q = _pixel(x[e], y[e], width, height)
-            if q != p:
-                break
-            e += 1
-        if p >= 0:
-            _fold_coverage_last(tag, s, e, table, state, p)
-        s = e
-        p = q
+    idx = np.empty(BLOCK + 1, np.int64)
+    for b0 in range(0, n, BLOCK):
+        b1 = min(n, b0 + BLOCK)
+        _block_pixels(x, y, b0, b1, width, height, idx, table, state)
+        k = 0
+        while k < b1 - b0:
+            p = idx[k]
+            e = k + 1
+            while idx[e] == p:
+                e += 1
+            if p >= 0:
+                _fold_coverage_last(tag, b0 + k, b0 + e, table, state, p)
+            k = e
 
 
 @njit(cache=True)
