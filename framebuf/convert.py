@@ -145,52 +145,60 @@ def colorclip(rgba: np.ndarray, mode: str) -> np.ndarray:
 
 
 @njit(cache=True)
-def _rgbe_encode_kernel(rgb, out):
-    """The rule of :func:`rgbe_encode_reference`, one pass, float64 arithmetic like numpy's."""
+def _rgbe_encode_kernel(rgb, bits, out):
+    """The rule of :func:`rgbe_encode_reference` in one pass over float32 pixels.
+
+    ``bits`` is the same array viewed as uint32: the exponent of the largest component is read
+    from its bits instead of calling frexp, and the scale m * 256 / v is exactly the power of two
+    2**(8 - e) (v = m * 2**e), so component * scale is exact in float32 and truncation is floor.
+    """
     for i in range(rgb.shape[0]):
-        r = float(rgb[i, 0])
-        g = float(rgb[i, 1])
-        b = float(rgb[i, 2])
-        r = 0.0 if not r > 0.0 else r          # NaN and negatives -> 0
-        g = 0.0 if not g > 0.0 else g
-        b = 0.0 if not b > 0.0 else b
-        v = max(r, max(g, b))
+        r = rgb[i, 0]
+        g = rgb[i, 1]
+        b = rgb[i, 2]
+        r = r if r > 0 else np.float32(0.0)   # NaN and negatives -> 0
+        g = g if g > 0 else np.float32(0.0)
+        b = b if b > 0 else np.float32(0.0)
+        j = 0
+        v = r
+        if g > v:
+            v = g
+            j = 1
+        if b > v:
+            v = b
+            j = 2
         if v < 1e-32:
             out[i, 0] = 0
             out[i, 1] = 0
             out[i, 2] = 0
             out[i, 3] = 0
             continue
-        if not math.isfinite(v):
+        biased = (bits[i, j] >> 23) & 255
+        if biased == 255 or biased + 2 > 255:  # inf, or beyond RGBE's range: the largest value
             out[i, 0] = 255
             out[i, 1] = 255
             out[i, 2] = 255
             out[i, 3] = 255
             continue
-        m, e = math.frexp(v)
-        if e + 128 > 255:  # beyond RGBE's range: the largest encodable value
-            out[i, 0] = 255
-            out[i, 1] = 255
-            out[i, 2] = 255
-            out[i, 3] = 255
-            continue
-        scale = m * 256.0 / v
-        out[i, 0] = min(255.0, math.floor(r * scale))
-        out[i, 1] = min(255.0, math.floor(g * scale))
-        out[i, 2] = min(255.0, math.floor(b * scale))
-        out[i, 3] = max(0, e + 128)
+        e = np.int64(biased) - 126          # frexp's exponent of a normal float32
+        scale = np.float32(math.ldexp(1.0, 8 - e))
+        out[i, 0] = min(255, int(r * scale))
+        out[i, 1] = min(255, int(g * scale))
+        out[i, 2] = min(255, int(b * scale))
+        out[i, 3] = e + 128
 
 
 def rgbe_encode(rgb: np.ndarray) -> np.ndarray:
     """Float RGB (..., 3) to Radiance RGBE bytes (..., 4), by the rule of
     :func:`rgbe_encode_reference` in one Numba pass (numpy's version is about 10x slower, which made
-    RGBE conversion cost more than OpenImageIO's whole HDR write)."""
+    RGBE conversion cost more than OpenImageIO's whole HDR write). Components after the third
+    (an RGBA array's alpha) are ignored, so callers need not copy out an RGB view."""
     rgb = np.asarray(rgb)
-    flat = np.ascontiguousarray(rgb.reshape(-1, rgb.shape[-1]))
-    if flat.dtype not in (np.float32, np.float64):
-        flat = flat.astype(np.float64)
+    # frame buffers are float32; other input is rounded to float32 first (RGBE keeps 8 bits of
+    # mantissa, so this changes a result only when a value sits on a rounding boundary)
+    flat = np.ascontiguousarray(rgb.reshape(-1, rgb.shape[-1]), dtype=np.float32)
     out = np.empty((flat.shape[0], 4), np.uint8)
-    _rgbe_encode_kernel(flat, out)
+    _rgbe_encode_kernel(flat, flat.view(np.uint32), out)
     return out.reshape(rgb.shape[:-1] + (4,))
 
 
@@ -484,7 +492,7 @@ def to_file(values: np.ndarray, src: DataType | str, dst: DataType | str,
         if not opts.premultiplied_output:
             rgba = unpremultiply(rgba)
         if dst.kind == "shared-exponent colour":
-            return rgbe_encode(rgba[..., :3])
+            return rgbe_encode(rgba)  # reads R, G, B of the RGBA array without a copy
         v = rgba if dst.view == (0, 1, 2, 3) else rgba[..., list(dst.view)]
     if dst.sample in ("u8", "u16"):
         levels, dt = (255, np.uint8) if dst.sample == "u8" else (65535, np.uint16)
