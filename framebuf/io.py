@@ -71,7 +71,8 @@ def find_format(filetype: str | None = None, path=None, for_reading: bool = Fals
     """The format named by ``filetype``, else by the extension of ``path``, else by its magic bytes."""
     table = formats()
     if filetype:
-        spec = table.get(filetype) or table.get(filetype.lower())
+        # keywords are matched without regard to case ("zpic" finds "Zpic")
+        spec = table.get(filetype) or {k.lower(): v for k, v in table.items()}.get(filetype.lower())
         if spec is None:
             raise UnknownFormatError(
                 f"unknown file format {filetype!r}; formats: {', '.join(sorted(table, key=str.lower))}"
@@ -260,7 +261,8 @@ def write(buffers, path, filetype: str | None = None, datatype: str | DataType |
     elif spec.default_compression is not None:
         options["compression"] = spec.default_compression
     width, height = bufs[0].width, bufs[0].height
-    check_size(spec, width, height, options.get("fit", False))
+    options["fit"] = as_bool(options.get("fit", False), "fit")
+    check_size(spec, width, height, options["fit"])
     layers = prepare_layers(spec, bufs, datatype, conv)
     attributes = options.pop("attributes", None)
     if attributes is None and isinstance(buffers, FrameBufferSet):
@@ -279,6 +281,18 @@ def write(buffers, path, filetype: str | None = None, datatype: str | DataType |
     except OSError as exc:
         raise FramebufError(f"{path}: cannot write: {exc.strerror or exc}") from None
     return Path(path)
+
+
+def as_bool(value, name: str) -> bool:
+    """An option's truth value; text from the command line ("on", "false" ...) is understood."""
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in ("1", "on", "true", "yes"):
+            return True
+        if word in ("0", "off", "false", "no", ""):
+            return False
+        raise UnsupportedOptionError(f"option {name!r} takes on/off, not {value!r}")
+    return bool(value)
 
 
 def check_size(spec: FormatSpec, width: int, height: int, fit: bool = False) -> None:

@@ -6,6 +6,7 @@ import sys
 
 from ..errors import FramebufError
 from ..io import find_format, read, write
+from ._table import key_value_options
 
 NAME = "copy"
 HELP = "convert an image file to another format, data type or compression (like imf_copy)"
@@ -43,16 +44,9 @@ def add_arguments(parser):
     parser.add_argument("--dither", action="store_true", help="dither 8/16-bit output")
     parser.add_argument("-o", "--option", action="append", default=[], metavar="KEY=VALUE",
                         help="a format option, e.g. tiled=on (repeatable)")
-
-
-def _format_options(pairs) -> dict:
-    out = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise FramebufError(f"--option wants KEY=VALUE, got {pair!r}")
-        out[key.strip()] = value.strip()
-    return out
+    parser.add_argument("--read-option", action="append", default=[], metavar="KEY=VALUE",
+                        help="an option for the input's reader, e.g. width=720 for a headerless "
+                             "Zpic (repeatable)")
 
 
 def run(args) -> int:
@@ -67,7 +61,7 @@ def run(args) -> int:
 
 def _run(args) -> int:
     spec = find_format(args.filetype, args.output)       # fail on a bad target before reading
-    fbs = read(args.input)
+    fbs = read(args.input, **key_value_options(args.read_option, "--read-option"))
     buffers = fbs
     if args.buffer:
         buffers = [fbs[args.buffer]]
@@ -76,7 +70,7 @@ def _run(args) -> int:
         buffers = [primary]
         print(f"framebuf copy: {args.input} holds {len(fbs)} buffers; writing {primary.name!r} "
               f"(choose another with --buffer)", file=sys.stderr)
-    options = _format_options(args.option)
+    options = key_value_options(args.option, "--option")
     if args.compression:
         options["compression"] = args.compression
     if args.quality is not None:

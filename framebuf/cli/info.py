@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import FramebufError
+from ._table import key_value_options
 
 NAME = "info"
 HELP = "describe image files: format, resolution, windows, channels grouped into buffers, header"
@@ -36,6 +37,9 @@ def add_arguments(parser):
     parser.add_argument("files", nargs="+", metavar="FILE")
     parser.add_argument("--json", action="store_true", help="print one JSON document (a list)")
     parser.add_argument("--layout", help="channel layout to apply to EXR files (default: detect)")
+    parser.add_argument("--read-option", action="append", default=[], metavar="KEY=VALUE",
+                        help="an option for a non-EXR reader, e.g. width=720 for a headerless Zpic "
+                             "(repeatable)")
 
 
 def _plain(v):
@@ -145,10 +149,10 @@ def _exr_info(path: str, layout) -> dict:
     }
 
 
-def _other_info(path: str) -> dict:
+def _other_info(path: str, read_options: dict) -> dict:
     from ..io import read_image
 
-    image = read_image(path)
+    image = read_image(path, **read_options)
     info = dict(image.info)
     return {
         "file": path, "format": info.pop("format", "?"),
@@ -160,7 +164,7 @@ def _other_info(path: str) -> dict:
     }
 
 
-def describe(path: str, layout=None) -> dict:
+def describe(path: str, layout=None, read_options=None) -> dict:
     p = Path(path)
     if not p.exists():
         raise FramebufError(f"{path}: no such file")
@@ -170,7 +174,7 @@ def describe(path: str, layout=None) -> dict:
         head = fh.read(4)
     if head == b"\x76\x2f\x31\x01":
         return _exr_info(str(p), layout)
-    return _other_info(str(p))
+    return _other_info(str(p), read_options or {})
 
 
 def _text(d: dict) -> str:
@@ -227,7 +231,7 @@ def run(args) -> int:
     docs, failed = [], 0
     for f in args.files:
         try:
-            docs.append(describe(f, args.layout))
+            docs.append(describe(f, args.layout, key_value_options(args.read_option, "--read-option")))
             if docs[-1].get("problems"):
                 failed += 1  # readable header, damaged body: say so in the exit code too
         except FramebufError as exc:

@@ -18,6 +18,11 @@ from .base import Image, Layer
 #: Pillow mode of each 8-bit data type we hand to Pillow.
 MODES = {"rgb": "RGB", "rgba": "RGBA"}
 
+#: single-channel grey modes Pillow reads, as (data type, sample dtype): grey files written by
+#: others (8-bit masks, 16-bit label maps) are read as intensity buffers at their own depth.
+GREY_MODES = {"L": ("s", np.uint8), "I;16": ("s_16", np.uint16), "I;16B": ("s_16", np.uint16),
+              "I;16L": ("s_16", np.uint16), "I": ("s_16", np.uint16)}
+
 
 def only_layer(image: Image, fmt: str) -> Layer:
     if len(image.layers) != 1:
@@ -53,10 +58,19 @@ def read_file(path: str, fmt: str, pil_formats: tuple[str, ...], keep_alpha: boo
                     if key in im.info:
                         info[key] = im.info[key]
                 has_alpha = keep_alpha and ("A" in im.getbands() or "transparency" in im.info)
-                mode = "RGBA" if has_alpha else "RGB"
-                if im.mode != mode:
-                    im = im.convert(mode)
-                px = np.asarray(im, dtype=np.uint8)
+                if im.mode in GREY_MODES and not has_alpha:
+                    # one grey channel (a 16-bit label map, a mask): keep it one channel at its
+                    # own depth instead of widening it to 8-bit RGB
+                    mode, sample = GREY_MODES[im.mode]
+                    px = np.asarray(im)
+                    if sample == np.uint16 and px.size and (px.min() < 0 or px.max() > 65535):
+                        raise CorruptFileError(path, f"{fmt} grey samples outside 16 bits")
+                    px = px.astype(sample)[:, :, None]
+                else:
+                    mode = "RGBA" if has_alpha else "RGB"
+                    if im.mode != mode:
+                        im = im.convert(mode)
+                    px = np.asarray(im, dtype=np.uint8)
     except PILImage.UnidentifiedImageError:
         raise CorruptFileError(path, f"not a {fmt} file (bad signature or header)") from None
     except (FramebufError, KeyboardInterrupt):
@@ -66,5 +80,5 @@ def read_file(path: str, fmt: str, pil_formats: tuple[str, ...], keep_alpha: boo
         raise CorruptFileError(path, f"cannot decode {fmt} data: {reason}") from None
     if px.ndim != 3 or px.shape[0] == 0 or px.shape[1] == 0:
         raise CorruptFileError(path, f"{fmt} image has no pixels")
-    dt = datatype("rgba" if mode == "RGBA" else "rgb")
+    dt = datatype({"RGBA": "rgba", "RGB": "rgb"}.get(mode, mode))
     return Image([Layer("", dt, np.ascontiguousarray(px), dt.channels)], info=info)
