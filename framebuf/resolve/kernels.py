@@ -23,6 +23,10 @@ Two layouts, one arithmetic
     every pixel they perform exactly the operations of the general kernel on a run of ``spp``
     samples, in the same order, so the results are bit-identical (tests/test_resolve.py).
 
+Numba's cache checks only this file's timestamp: ``filters.filter_1d`` is compiled into the
+filtered kernel, so after editing filters.py touch this file (or delete the ``.nbi``/``.nbc`` files in
+``__pycache__``), or the old profile stays cached.
+
 Component counts 4, 3 and 1 get their own code paths with the state in scalar locals (the generic
 path keeps the state in memory); the finiteness test of a colour sample is one compare of
 ``sum(v_c - v_c)`` against 0 (NaN for any non-finite component), not one branch per component.
@@ -396,6 +400,63 @@ def _splat(values, s, fx, fy, nc, width, height, code, rx, ry, span_x, wx, weigh
 
 
 @njit(cache=True)
+def _filtered4(x, y, values, width, height, code, rx, ry, weighted, box):
+    """:func:`accumulate_filtered` for 4 components without clipping (the common case), the
+    sample's values in registers and both axes' weights computed once per sample. Not inlined:
+    inlined helpers in these loops measured several times slower."""
+    span_x = int(math.ceil(2.0 * rx)) + 2
+    span_y = int(math.ceil(2.0 * ry)) + 2
+    wx = np.empty(span_x, np.float64)
+    wy = np.empty(span_y, np.float64)
+    for s in range(x.shape[0]):
+        fx = np.float64(x[s])
+        fy = np.float64(y[s])
+        if not (math.isfinite(fx) and math.isfinite(fy)):
+            continue
+        v0 = values[s, 0]
+        v1 = values[s, 1]
+        v2 = values[s, 2]
+        v3 = values[s, 3]
+        if not ((v0 - v0) + (v1 - v1)) + ((v2 - v2) + (v3 - v3)) == 0.0:
+            continue
+        own = _pixel(fx, fy, width, height)
+        if own >= 0:
+            box[own, 0] += v0
+            box[own, 1] += v1
+            box[own, 2] += v2
+            box[own, 3] += v3
+            box[own, 4] += 1.0
+        x0 = max(0, int(math.ceil(fx - rx - 0.5)))
+        x1 = min(width - 1, int(math.floor(fx + rx - 0.5)))
+        y0 = max(0, int(math.ceil(fy - ry - 0.5)))
+        y1 = min(height - 1, int(math.floor(fy + ry - 0.5)))
+        if x0 > x1 or y0 > y1:
+            continue
+        nx = min(x1 - x0 + 1, span_x)
+        ny = min(y1 - y0 + 1, span_y)
+        for k in range(nx):
+            wx[k] = filter_1d(code, fx - (x0 + k + 0.5), rx)
+        for k in range(ny):
+            wy[k] = filter_1d(code, fy - (y0 + k + 0.5), ry)
+        for jj in range(ny):
+            wyj = wy[jj]
+            if wyj == 0.0:
+                continue
+            row = (y0 + jj) * width + x0
+            for k in range(nx):
+                w = wx[k] * wyj
+                if w == 0.0:
+                    continue
+                p = row + k
+                weighted[p, 0] += w * v0
+                weighted[p, 1] += w * v1
+                weighted[p, 2] += w * v2
+                weighted[p, 3] += w * v3
+                weighted[p, 4] += w
+                weighted[p, 5] += abs(w)
+
+
+@njit(cache=True)
 def accumulate_filtered(x, y, values, width, height, code, rx, ry, weighted, box, clip, lo, hi):
     """Colour through a reconstruction filter: every pixel whose centre is within the radius.
 
@@ -405,6 +466,9 @@ def accumulate_filtered(x, y, values, width, height, code, rx, ry, weighted, box
     collect the per-component range of samples that reached the pixel with a nonzero weight.
     """
     nc = values.shape[1]
+    if nc == 4 and not clip:
+        _filtered4(x, y, values, width, height, code, rx, ry, weighted, box)
+        return
     span_x = int(math.ceil(2.0 * rx)) + 2
     wx = np.empty(span_x, np.float64)
     for s in range(x.shape[0]):
@@ -414,12 +478,8 @@ def accumulate_filtered(x, y, values, width, height, code, rx, ry, weighted, box
             continue
         if not _usable(values, s, SKIP_NONFINITE):
             continue
-        if nc == 4:
-            _splat(values, s, fx, fy, 4, width, height, code, rx, ry, span_x, wx, weighted, box,
-                   clip, lo, hi)
-        else:
-            _splat(values, s, fx, fy, nc, width, height, code, rx, ry, span_x, wx, weighted, box,
-                   clip, lo, hi)
+        _splat(values, s, fx, fy, nc, width, height, code, rx, ry, span_x, wx, weighted, box,
+               clip, lo, hi)
 
 
 @njit(cache=True)
