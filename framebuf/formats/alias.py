@@ -32,6 +32,7 @@ from ..datatypes import datatype
 from ..errors import CorruptFileError, FramebufError
 from ..hookspecs import hookimpl
 from .base import FormatSpec, Image, Layer
+from ._files import read_bytes
 
 HEADER = struct.Struct(">HHHHH")  # width, height, x offset, y offset, bits per pixel
 
@@ -124,13 +125,7 @@ def _write(path: str, image: Image, options: dict) -> None:
 
 
 def _read(path: str, options: dict) -> Image:
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-    except OSError as exc:
-        raise CorruptFileError(path, f"cannot read: {exc.strerror or exc}") from None
-    if len(data) < HEADER.size:
-        raise CorruptFileError(path, f"file is {len(data)} bytes, shorter than the 10-byte header")
+    data = read_bytes(path, HEADER.size, "Alias")
     w, h, _xoff, _yoff, bits = HEADER.unpack_from(data)
     if bits not in BITS_TO_TYPE:
         raise CorruptFileError(path, f"bits per pixel {bits}; Alias pix has 24 (RGB) or 8 (matte)")

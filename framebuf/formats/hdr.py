@@ -33,6 +33,7 @@ from ..errors import CorruptFileError, UnsupportedOptionError
 from ..hookspecs import hookimpl
 from . import _rle
 from .base import FormatSpec, Image, Layer
+from ._files import read_bytes
 
 MAX_HEADER = 1 << 16  # a text header longer than this is taken as corrupt, not searched forever
 _RES = re.compile(rb"^([-+])Y (\d+) \+X (\d+)$")
@@ -70,11 +71,7 @@ def _write(path: str, image: Image, options: dict) -> None:
 
 
 def _read(path: str, options: dict) -> Image:
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-    except OSError as exc:
-        raise CorruptFileError(path, f"cannot read: {exc.strerror or exc}") from None
+    data = read_bytes(path)
     if not sniff(data[:10]):
         raise CorruptFileError(path, "not a Radiance file (no '#?RADIANCE' line)")
     blank = data.find(b"\n\n", 0, MAX_HEADER)

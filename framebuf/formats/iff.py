@@ -46,6 +46,7 @@ from ..errors import CorruptFileError, FramebufError, ImageSizeError, Unsupporte
 from ..hookspecs import hookimpl
 from . import _rle
 from .base import FormatSpec, Image, Layer
+from ._files import read_bytes
 
 FLAG_RGB, FLAG_ALPHA, FLAG_Z = 0x1, 0x2, 0x4
 TBHD = struct.Struct(">IIHHIHHIii")  # width, height, prnum, prden, flags, bytes, tiles, compression, x, y
@@ -140,11 +141,7 @@ def _chunks(data: bytes, pos: int, end: int):
 
 
 def _read(path: str, options: dict) -> Image:
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-    except OSError as exc:
-        raise CorruptFileError(path, f"cannot read: {exc.strerror or exc}") from None
+    data = read_bytes(path)
     if not sniff(data[:12]):
         raise CorruptFileError(path, "not a Maya IFF file (no FOR4 ... CIMG group)")
     end = min(len(data), 8 + struct.unpack_from(">I", data, 4)[0])

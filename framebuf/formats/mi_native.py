@@ -39,6 +39,7 @@ from ..datatypes import datatype
 from ..errors import CorruptFileError, FramebufError, UnsupportedOptionError
 from ..hookspecs import hookimpl
 from .base import FormatSpec, Image, Layer
+from ._files import read_bytes
 
 HEADER = struct.Struct(">BBHHH")  # magic, 0, width, height, version
 VERSION = 0
@@ -206,12 +207,7 @@ def decode(path, data: bytes, fmt: str) -> Image:
 
 def _reader(fmt: str):
     def read(path: str, options: dict) -> Image:
-        try:
-            with open(path, "rb") as fh:
-                data = fh.read()
-        except OSError as exc:
-            raise CorruptFileError(path, f"cannot read: {exc.strerror or exc}") from None
-        return decode(path, data, fmt)
+        return decode(path, read_bytes(path), fmt)
 
     return read
 

@@ -37,6 +37,7 @@ from ..errors import CorruptFileError, UnsupportedOptionError
 from ..hookspecs import hookimpl
 from . import _rle
 from .base import FormatSpec, Image, Layer
+from ._files import read_bytes
 
 MAGIC = 0x5380F634
 HEADER = struct.Struct(">If80s4sHHfHH")  # magic, version, comment, PICT, w, h, ratio, fields, pad
@@ -87,13 +88,7 @@ def _write(path: str, image: Image, options: dict) -> None:
 
 
 def _read(path: str, options: dict) -> Image:
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-    except OSError as exc:
-        raise CorruptFileError(path, f"cannot read: {exc.strerror or exc}") from None
-    if len(data) < HEADER.size:
-        raise CorruptFileError(path, f"file is {len(data)} bytes, shorter than the 104-byte PIC header")
+    data = read_bytes(path, HEADER.size, "PIC")
     magic, version, comment, pict, w, h, aspect, fields, _pad = HEADER.unpack_from(data)
     if magic != MAGIC:
         raise CorruptFileError(path, f"bad Softimage PIC magic {magic:#010x}")

@@ -27,6 +27,7 @@ from ..datatypes import datatype
 from ..errors import CorruptFileError, FramebufError
 from ..hookspecs import hookimpl
 from .base import FormatSpec, Image, Layer
+from ._files import read_bytes
 
 #: keyword -> (width, height)
 SIZES = {"qntpal": (720, 576), "qntntsc": (720, 486)}
@@ -128,11 +129,7 @@ def _writer(fmt: str):
 
 
 def _read(path: str, options: dict) -> Image:
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-    except OSError as exc:
-        raise CorruptFileError(path, f"cannot read: {exc.strerror or exc}") from None
+    data = read_bytes(path)
     for fmt, (w, h) in SIZES.items():
         if len(data) == 2 * w * h:
             break

@@ -42,6 +42,7 @@ from ..errors import CorruptFileError, FramebufError, ImageSizeError, Unsupporte
 from ..hookspecs import hookimpl
 from . import _rle
 from .base import FormatSpec, Image, Layer
+from ._files import pack_named, read_bytes, unpack_named
 
 #: (name, struct code) of the 740-byte header, in file order.
 HEADER_FIELDS = (
@@ -65,26 +66,13 @@ MAX_SIDE = 32767
 
 
 def pack_header(**fields) -> bytes:
-    """The 740-byte header; unnamed numeric fields are 0 and text fields empty."""
-    values = []
-    for name, code in HEADER_FIELDS:
-        v = fields.pop(name, b"" if code.endswith("s") else 0)
-        if isinstance(v, str):
-            v = v.encode("latin-1", "replace")
-        if code.endswith("s"):
-            v = v[: int(code[:-1]) - 1]  # keep a terminating NUL
-        values.append(v)
-    if fields:
-        raise TypeError(f"unknown RLA header fields: {', '.join(fields)}")
-    return HEADER.pack(*values)
+    """The 740-byte header; fields not named are 0 or empty text."""
+    return pack_named(HEADER_FIELDS, HEADER, "RLA", **fields)
 
 
 def unpack_header(data: bytes) -> dict:
     """Header fields by name; text fields decoded up to their first NUL."""
-    out = {}
-    for (name, code), v in zip(HEADER_FIELDS, HEADER.unpack_from(data)):
-        out[name] = v.split(b"\0", 1)[0].decode("latin-1") if code.endswith("s") else v
-    return out
+    return unpack_named(HEADER_FIELDS, HEADER, data)
 
 
 def sniff(head: bytes) -> bool:
@@ -169,13 +157,7 @@ def _nbytes(ctype: int, bits: int) -> int:
 
 
 def _read(path: str, options: dict) -> Image:
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-    except OSError as exc:
-        raise CorruptFileError(path, f"cannot read: {exc.strerror or exc}") from None
-    if len(data) < HEADER_SIZE:
-        raise CorruptFileError(path, f"file is {len(data)} bytes, shorter than the 740-byte RLA header")
+    data = read_bytes(path, HEADER_SIZE, "RLA")
     hd = unpack_header(data)
     if hd["Revision"] not in (REVISION, 0):
         raise CorruptFileError(path, f"unknown RLA revision {hd['Revision'] & 0xFFFF:#06x}")

@@ -34,6 +34,7 @@ from ..datatypes import datatype
 from ..errors import CorruptFileError, FramebufError
 from ..hookspecs import hookimpl
 from .base import FormatSpec, Image, Layer
+from ._files import pack_named, read_bytes, unpack_named
 from .rla import decode_rla_body, encode_rla_body
 
 #: (name, struct code) of the 740-byte RLB header, in file order.
@@ -58,24 +59,12 @@ MAX_SIDE = 32767  # i16 window fields
 
 def pack_header(**fields) -> bytes:
     """The 740-byte header; fields not named are 0 or empty text."""
-    values = []
-    for name, code in HEADER_FIELDS:
-        v = fields.pop(name, b"" if code.endswith("s") else 0)
-        if isinstance(v, str):
-            v = v.encode("latin-1", "replace")
-        if code.endswith("s"):
-            v = v[: int(code[:-1]) - 1]  # keep a terminating NUL
-        values.append(v)
-    if fields:
-        raise TypeError(f"unknown RLB header fields: {', '.join(fields)}")
-    return HEADER.pack(*values)
+    return pack_named(HEADER_FIELDS, HEADER, "RLB", **fields)
 
 
 def unpack_header(data: bytes) -> dict:
-    out = {}
-    for (name, code), v in zip(HEADER_FIELDS, HEADER.unpack_from(data)):
-        out[name] = v.split(b"\0", 1)[0].decode("latin-1") if code.endswith("s") else v
-    return out
+    """Header fields by name; text fields decoded up to their first NUL."""
+    return unpack_named(HEADER_FIELDS, HEADER, data)
 
 
 def _write(path: str, image: Image, options: dict) -> None:
@@ -95,13 +84,7 @@ def _write(path: str, image: Image, options: dict) -> None:
 
 
 def _read(path: str, options: dict) -> Image:
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-    except OSError as exc:
-        raise CorruptFileError(path, f"cannot read: {exc.strerror or exc}") from None
-    if len(data) < HEADER_SIZE:
-        raise CorruptFileError(path, f"file is {len(data)} bytes, shorter than the 740-byte RLB header")
+    data = read_bytes(path, HEADER_SIZE, "RLB")
     hd = unpack_header(data)
     w = hd["ActiveRight"] - hd["ActiveLeft"] + 1
     h = hd["ActiveTop"] - hd["ActiveBottom"] + 1

@@ -34,6 +34,7 @@ from ..errors import CorruptFileError, ImageSizeError
 from ..hookspecs import hookimpl
 from . import _rle
 from .base import FormatSpec, Image, Layer
+from ._files import read_bytes
 
 MAGIC = 474
 # magic, storage, bpc, dimension, xsize, ysize, zsize, pixmin, pixmax, dummy, name, colormap
@@ -81,13 +82,7 @@ def _write(path: str, image: Image, options: dict) -> None:
 
 
 def _read(path: str, options: dict) -> Image:
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-    except OSError as exc:
-        raise CorruptFileError(path, f"cannot read: {exc.strerror or exc}") from None
-    if len(data) < HEADER_SIZE:
-        raise CorruptFileError(path, f"file is {len(data)} bytes, shorter than the 512-byte SGI header")
+    data = read_bytes(path, HEADER_SIZE, "SGI")
     (magic, storage, bpc, dim, w, h, c, _pmin, _pmax, _dummy, name, cmap) = HEADER.unpack_from(data)
     if magic != MAGIC:
         raise CorruptFileError(path, f"bad SGI magic number {magic}, expected {MAGIC}")

@@ -26,6 +26,7 @@ from ..datatypes import datatype
 from ..errors import CorruptFileError, FramebufError
 from ..hookspecs import hookimpl
 from .base import FormatSpec, Image, Layer
+from ._files import read_bytes
 
 FILE_DTYPE = np.dtype(">f4")
 
@@ -97,11 +98,7 @@ def _size(path: str, count: int, options: dict) -> tuple[int, int, str]:
 
 
 def _read(path: str, options: dict) -> Image:
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-    except OSError as exc:
-        raise CorruptFileError(path, f"cannot read: {exc.strerror or exc}") from None
+    data = read_bytes(path)
     if len(data) % FILE_DTYPE.itemsize:
         raise CorruptFileError(path, f"{len(data)} bytes is not a whole number of float32 values")
     count = len(data) // FILE_DTYPE.itemsize

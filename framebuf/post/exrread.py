@@ -656,10 +656,9 @@ def _read_part_native(exr: ExrFile, part: Part, want: list[int], fh, threads: in
     half channels whose index is in ``as_float`` come back as float32."""
     path = exr.path
     w, h = part.width, part.height
-    x0, y0 = part.data_window[0], part.data_window[1]
+    y0 = part.data_window[1]
     chans = part.channels
     sizes = np.array([c.nbytes for c in chans], np.int64)
-    prefix = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
     bpp = int(sizes.sum())
     table = _offsets(exr, part, fh)
     # read every chunk's header and payload
