@@ -392,3 +392,39 @@ def test_run_folding_equals_per_sample_updates(seed, n):
     single = resolve(3, 2, channels, *[SampleBatch(**take(s, slice(k, k + 1))) for k in range(n)])
     for name in channels:
         assert one[name].tobytes() == single[name].tobytes(), name
+
+
+def _space_saving_coverage(tags, slots):
+    """Reference: coverage of the last label by the documented space-saving counts."""
+    table = []   # [label, count]
+    for t in tags:
+        if t == 0:
+            continue
+        for slot in table:
+            if slot[0] == t:
+                slot[1] += 1
+                break
+        else:
+            if len(table) < slots:
+                table.append([t, 1])
+            else:
+                low = min(range(slots), key=lambda k: (table[k][1], k))
+                table[low] = [t, table[low][1] + 1]
+    last = tags[-1]
+    if last == 0:
+        return 0.0
+    return next(c for lab, c in table if lab == last) / len(tags)
+
+
+@settings(max_examples=40, deadline=None)
+@given(tags=st.lists(st.integers(0, 7), min_size=1, max_size=40), slots=st.sampled_from([2, 4, 5]),
+       dense=st.booleans())
+def test_coverage_last_matches_the_space_saving_reference(tags, slots, dense):
+    t = np.array(tags, np.uint32)
+    channels = {"tag": {}, "coverage": {"slots": slots}}
+    if dense:
+        batch = SampleBatch.dense(0, 0, 1, 1, len(tags), tag=t)
+    else:
+        batch = SampleBatch(x=np.full(len(tags), 0.5), y=np.full(len(tags), 0.5), tag=t)
+    cov = resolve(1, 1, channels, batch)["coverage"][0, 0, 0]
+    assert cov == np.float32(_space_saving_coverage(tags, slots))

@@ -916,6 +916,79 @@ def finish_coverage_max(state, out):
 
 
 # --------------------------------------------------------------------------------------- coverage
+@njit(cache=True)
+def _fold_coverage_last4(tag, s0, s1, table, state, p):
+    """:func:`_fold_coverage_last` for 4 slots with the table in registers: the same decisions
+    (used slots are always a prefix, labels are unique among them, the evicted slot is the first
+    with the smallest count), made with compares of locals instead of a loop over memory."""
+    l0 = table[p, 0, 0]
+    l1 = table[p, 1, 0]
+    l2 = table[p, 2, 0]
+    l3 = table[p, 3, 0]
+    c0 = table[p, 0, 1]
+    c1 = table[p, 1, 1]
+    c2 = table[p, 2, 1]
+    c3 = table[p, 3, 1]
+    one = np.uint32(1)
+    for s in range(s0, s1):
+        t = tag[s]
+        if t == 0:
+            continue
+        if c0 != 0 and l0 == t:
+            c0 += one
+        elif c1 != 0 and l1 == t:
+            c1 += one
+        elif c2 != 0 and l2 == t:
+            c2 += one
+        elif c3 != 0 and l3 == t:
+            c3 += one
+        elif c0 == 0:
+            l0 = t
+            c0 = one
+        elif c1 == 0:
+            l1 = t
+            c1 = one
+        elif c2 == 0:
+            l2 = t
+            c2 = one
+        elif c3 == 0:
+            l3 = t
+            c3 = one
+        else:
+            m = 0
+            mc = c0
+            if c1 < mc:
+                m = 1
+                mc = c1
+            if c2 < mc:
+                m = 2
+                mc = c2
+            if c3 < mc:
+                m = 3
+            if m == 0:
+                l0 = t
+                c0 += one
+            elif m == 1:
+                l1 = t
+                c1 += one
+            elif m == 2:
+                l2 = t
+                c2 += one
+            else:
+                l3 = t
+                c3 += one
+    table[p, 0, 0] = l0
+    table[p, 1, 0] = l1
+    table[p, 2, 0] = l2
+    table[p, 3, 0] = l3
+    table[p, 0, 1] = c0
+    table[p, 1, 1] = c1
+    table[p, 2, 1] = c2
+    table[p, 3, 1] = c3
+    state[p, 0] = tag[s1 - 1]
+    state[p, 1] += np.uint32(s1 - s0)
+
+
 @njit(cache=True, inline="always")
 def _fold_coverage_last(tag, s0, s1, table, state, p):
     """Space-saving label counts of one pixel (see :func:`accumulate_coverage_last`), with the
@@ -981,7 +1054,10 @@ def accumulate_coverage_last(x, y, tag, width, height, table, state):
             while idx[e] == p:
                 e += 1
             if p >= 0:
-                _fold_coverage_last(tag, b0 + k, b0 + e, table, state, p)
+                if table.shape[1] == 4:
+                    _fold_coverage_last4(tag, b0 + k, b0 + e, table, state, p)
+                else:
+                    _fold_coverage_last(tag, b0 + k, b0 + e, table, state, p)
             k = e
 
 
@@ -991,7 +1067,10 @@ def dense_coverage_last(tag, bx0, by0, bw, bh, spp, width, height, table, state)
     for j in range(j0, j1):
         for i in range(i0, i1):
             s = ((j - by0) * bw + (i - bx0)) * spp
-            _fold_coverage_last(tag, s, s + spp, table, state, j * width + i)
+            if table.shape[1] == 4:
+                _fold_coverage_last4(tag, s, s + spp, table, state, j * width + i)
+            else:
+                _fold_coverage_last(tag, s, s + spp, table, state, j * width + i)
 
 
 @njit(cache=True)
