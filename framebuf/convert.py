@@ -145,7 +145,7 @@ def colorclip(rgba: np.ndarray, mode: str) -> np.ndarray:
 
 
 @njit(cache=True)
-def _rgbe_encode_kernel(rgb, bits, out):
+def _rgbe_encode_kernel(rgb, bits, scales, out):
     """The rule of :func:`rgbe_encode_reference` in one pass over float32 pixels.
 
     ``bits`` is the same array viewed as uint32: the exponent of the largest component is read
@@ -181,11 +181,17 @@ def _rgbe_encode_kernel(rgb, bits, out):
             out[i, 3] = 255
             continue
         e = np.int64(biased) - 126          # frexp's exponent of a normal float32
-        scale = np.float32(math.ldexp(1.0, 8 - e))
+        scale = scales[biased]              # 2**(8 - e), from a table: ldexp is a libm call
         out[i, 0] = min(255, int(r * scale))
         out[i, 1] = min(255, int(g * scale))
         out[i, 2] = min(255, int(b * scale))
         out[i, 3] = e + 128
+
+
+# 2**(8 - e) for every float32 biased exponent E (e = E - 126); entries outside float32's range
+# are never used (values below 1e-32 and above RGBE's range are handled before the lookup)
+_RGBE_SCALES = np.array([2.0 ** min(max(134 - biased, -149), 127) for biased in range(256)],
+                        np.float32)
 
 
 def rgbe_encode(rgb: np.ndarray) -> np.ndarray:
@@ -198,7 +204,7 @@ def rgbe_encode(rgb: np.ndarray) -> np.ndarray:
     # mantissa, so this changes a result only when a value sits on a rounding boundary)
     flat = np.ascontiguousarray(rgb.reshape(-1, rgb.shape[-1]), dtype=np.float32)
     out = np.empty((flat.shape[0], 4), np.uint8)
-    _rgbe_encode_kernel(flat, flat.view(np.uint32), out)
+    _rgbe_encode_kernel(flat, flat.view(np.uint32), _RGBE_SCALES, out)
     return out.reshape(rgb.shape[:-1] + (4,))
 
 
