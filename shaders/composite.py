@@ -23,7 +23,7 @@ from framebuf.errors import ShaderError
 from framebuf.hookspecs import hookimpl
 from framebuf.shading import PRIMARY, Param, output_shader
 
-from ._common import COLOUR_KINDS, f32, require_kind, writable_f32
+from ._common import COLOUR_KINDS, f32, find_kind, require_kind, writable_f32
 
 
 # -- kernels ---------------------------------------------------------------------------------------
@@ -209,18 +209,6 @@ premultiply = _premult_shader("premultiply", False, "RGB *= alpha")
 unpremultiply = _premult_shader("unpremultiply", True, "RGB /= alpha where alpha > 0")
 
 
-def _find_kind(ctx, storage: str, param: str, required: bool) -> FrameBuffer | None:
-    for buf in ctx.buffers:
-        if buf.datatype.storage == storage and buf.datatype.kind != "colour":
-            return buf
-    if required:
-        raise ShaderError(
-            f"shader {ctx.shader!r}: no {storage} buffer in the set and no {param!r} parameter; "
-            f"buffers: {', '.join(ctx.buffers.names)}"
-        )
-    return None
-
-
 @output_shader(
     "alpha_from_coverage",
     params=[
@@ -235,7 +223,7 @@ def alpha_from_coverage(ctx, src, coverage, dst, scale):
     """alpha := coverage (optionally premultiplying RGB by it)"""
     _needs_alpha(ctx, src, "src")
     _needs_alpha(ctx, dst, "dst")
-    cov = coverage or _find_kind(ctx, "coverage", "coverage", True)
+    cov = coverage or find_kind(ctx, "coverage", "coverage", True)
     if cov.datatype.kind not in ("coverage", "scalar"):
         raise ShaderError(f"shader {ctx.shader!r}: {cov.name!r} is {cov.datatype.name}, not coverage")
     out, direct = _out_for(dst)
@@ -262,9 +250,9 @@ def alpha_from_coverage(ctx, src, coverage, dst, scale):
 )
 def depth_composite(ctx, colour, depth, normal, label, file, colour_b, depth_b, normal_b, label_b):
     """merge a second render by z: the nearer surface wins, with its colour, depth, normal, label"""
-    depth = depth or _find_kind(ctx, "depth", "depth", True)
-    normal = normal or _find_kind(ctx, "normal", "normal", False)
-    label = label or _find_kind(ctx, "label", "label", False)
+    depth = depth or find_kind(ctx, "depth", "depth", True)
+    normal = normal or find_kind(ctx, "normal", "normal", False)
+    label = label or find_kind(ctx, "label", "label", False)
     pairs = {"colour": colour, "depth": depth, "normal": normal, "label": label}
     given_b = {"colour": colour_b, "depth": depth_b, "normal": normal_b, "label": label_b}
     if file:

@@ -28,6 +28,8 @@ from framebuf.buffers import FileProperties
 from framebuf.hookspecs import hookimpl
 from framebuf.shading import Param, output_shader
 
+from ._common import find_kind
+
 
 @njit(cache=True)
 def _masks_from_labels(tag, coverage, use_coverage, slot_of_label, masks, foreground):
@@ -65,11 +67,6 @@ def _camera_points(depth, focal, film_w, film_h, out):
             out[y, x, 2] = -d
 
 
-def _first(buffers, kind):
-    found = buffers.of_kind(kind)
-    return found[0] if found else None
-
-
 @output_shader(
     "synthetic_human_layout",
     params=[
@@ -91,13 +88,10 @@ def synthetic_human_layout(ctx, labels, coverage, depth, normals, names, zmin, z
                            aperture, aspect, file):
     """masks, foreground, CameraPoints and zmin/zmax in the synthetic-human EXR layout"""
     fbs = ctx.buffers
-    labels = labels or _first(fbs, "label")
-    coverage = coverage or _first(fbs, "coverage")
-    depth = depth or _first(fbs, "depth")
-    normals = normals if normals is not None else next(
-        (b for b in fbs.of_kind("vector") if b.datatype.storage == "normal"), None)
-    if labels is None:
-        raise ctx.error("needs a tag buffer; the frame has none")
+    labels = labels or find_kind(ctx, "label", "labels", True)
+    coverage = coverage or find_kind(ctx, "coverage", "coverage", False)
+    depth = depth or find_kind(ctx, "depth", "depth", False)
+    normals = normals or find_kind(ctx, "normal", "normals", False)
     parts = [p.strip() for p in names.split(",") if p.strip()]
     if not parts:
         raise ctx.error("parameter 'names' lists no part names (labels 1, 2, 3 ... in order)")

@@ -46,3 +46,10 @@ def test_names_are_required_and_unique():
         apply_shader("synthetic_human_layout", _frame(), {})
     with pytest.raises(ShaderError, match="repeats"):
         apply_shader("synthetic_human_layout", _frame(), {"names": "a,a"})
+
+
+def test_a_frame_without_labels_is_refused_naming_the_parameter():
+    fbs = FrameBufferSet(4, 3)
+    fbs.add("Z", "z")
+    with pytest.raises(ShaderError, match="no label buffer.*'labels'"):
+        apply_shader("synthetic_human_layout", fbs, {"names": "a"})
