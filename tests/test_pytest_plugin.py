@@ -65,7 +65,9 @@ W, H = 48, 36
 
 
 def _diff_images(output: str) -> list[Path]:
-    return [Path(p) for p in re.findall(r"difference image: (\S+\.diff\.png)", output)]
+    # unique paths in order of appearance: newer pytest repeats a multi-line failure message in
+    # its short summary, so each "difference image:" line can be printed twice
+    return [Path(p) for p in dict.fromkeys(re.findall(r"difference image: (\S+\.diff\.png)", output))]
 
 
 def _tamper_tt(path: Path, x: int, y: int, value: int) -> None:
