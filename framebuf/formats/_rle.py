@@ -91,17 +91,14 @@ def _emit_literals(src, lit, end, out, o, mode):
     return o
 
 
-@njit(cache=True)
-def pack_bytes(src, s0, n, out, o, mode):
-    """Pack ``src[s0:s0+n]`` into ``out[o:]`` in dialect ``mode``; return the new end of ``out``.
+@njit(cache=True, inline="always")
+def _find_run(src, k, end, maxrun):
+    """(start, stop) of the next run of ``MIN_RUN`` (3) or more equal elements in ``src[k:end]``,
+    at most ``maxrun`` long; ``(end, end)`` when there is none. Every RLE dialect here uses it.
 
-    Runs of ``MIN_RUN`` (3) or more equal bytes become run packets, everything else literals;
-    the scan for a run start costs one compare per byte in the common no-run case.
+    The scan for a run start costs one compare per element in the common no-run case; long runs
+    (flat backgrounds) are tested eight elements per branch.
     """
-    maxrun = 127 if mode == HDR else 128
-    end = s0 + n
-    lit = s0
-    k = s0
     while k + 2 < end:
         a = src[k + 1]
         if src[k + 2] != a:
@@ -110,10 +107,9 @@ def pack_bytes(src, s0, n, out, o, mode):
         if src[k] != a:
             k += 1
             continue
-        o = _emit_literals(src, lit, k, out, o, mode)
         j = k + 3
         lim = min(end, k + maxrun)
-        while j + 8 <= lim:  # long runs (flat backgrounds): test eight bytes per branch
+        while j + 8 <= lim:
             d = ((src[j] ^ a) | (src[j + 1] ^ a) | (src[j + 2] ^ a) | (src[j + 3] ^ a)
                  | (src[j + 4] ^ a) | (src[j + 5] ^ a) | (src[j + 6] ^ a) | (src[j + 7] ^ a))
             if d != 0:
@@ -121,6 +117,22 @@ def pack_bytes(src, s0, n, out, o, mode):
             j += 8
         while j < lim and src[j] == a:
             j += 1
+        return k, j
+    return end, end
+
+
+@njit(cache=True)
+def pack_bytes(src, s0, n, out, o, mode):
+    """Pack ``src[s0:s0+n]`` into ``out[o:]`` in dialect ``mode``; return the new end of ``out``.
+
+    Runs of ``MIN_RUN`` (3) or more equal bytes become run packets, everything else literals.
+    """
+    maxrun = 127 if mode == HDR else 128
+    end = s0 + n
+    lit = s0
+    k, j = _find_run(src, s0, end, maxrun)
+    while k < end:
+        o = _emit_literals(src, lit, k, out, o, mode)
         r = j - k
         if mode == IFF:
             out[o] = 0x80 | (r - 1)
@@ -128,10 +140,10 @@ def pack_bytes(src, s0, n, out, o, mode):
             out[o] = r - 1
         else:
             out[o] = 128 + r
-        out[o + 1] = a
+        out[o + 1] = src[k]
         o += 2
-        k = j
         lit = j
+        k, j = _find_run(src, j, end, maxrun)
     return _emit_literals(src, lit, end, out, o, mode)
 
 
@@ -213,28 +225,11 @@ def _sgi_literals(row, lit, end, out, o, bpc):
 def _sgi_pack_row(row, w, out, o, bpc):
     """One SGI row record: runs of 3 or more equal elements, literals, a zero terminator."""
     lit = 0
-    k = 0
-    while k + 2 < w:
-        a = row[k + 1]
-        if row[k + 2] != a:
-            k += 2  # neither k nor k + 1 can start a run of three
-            continue
-        if row[k] != a:
-            k += 1
-            continue
+    k, j = _find_run(row, 0, w, 127)
+    while k < w:
         o = _sgi_literals(row, lit, k, out, o, bpc)
-        j = k + 3
-        lim = min(w, k + 127)
-        while j + 8 <= lim:
-            d = ((row[j] ^ a) | (row[j + 1] ^ a) | (row[j + 2] ^ a) | (row[j + 3] ^ a)
-                 | (row[j + 4] ^ a) | (row[j + 5] ^ a) | (row[j + 6] ^ a) | (row[j + 7] ^ a))
-            if d != 0:
-                break
-            j += 8
-        while j < lim and row[j] == a:
-            j += 1
         r = j - k
-        e = np.int64(a)
+        e = np.int64(row[k])
         if bpc == 1:
             out[o] = r
             out[o + 1] = e
@@ -244,8 +239,8 @@ def _sgi_pack_row(row, w, out, o, bpc):
             out[o + 2] = (e >> 8) & 0xFF
             out[o + 3] = e & 0xFF
         o += 2 * bpc
-        k = j
         lit = j
+        k, j = _find_run(row, j, w, 127)
     o = _sgi_literals(row, lit, w, out, o, bpc)
     for t in range(bpc):
         out[o + t] = 0
