@@ -255,13 +255,18 @@ _add(ChannelLayout(
     signature=(r"^RGBA\.R$", r"^alpha\.V$", r"^Z\.V$"),
 ))
 
+# Blender 4.x and 5.x name mask AOVs alike: <ViewLayer>.segmentation_<part> (or seg_), one value
+# channel X/V/R/A
+_BLENDER_MASKS = (r"^{L}(?:segmentation|seg)[._](?P<part>.+)\.[XVRA]$",)
+_BLENDER_CLOTHING_MASKS = (r"^{L}clothing_segmentation[._](?P<part>.+)\.[XVRA]$",)
+
 _add(ChannelLayout(
     name="blender4",
     description="Blender 4.x multilayer, single part: <ViewLayer>.Combined.RGBA, .Depth.Z, "
                 ".Normal.XYZ, .Position.XYZ, .IndexOB.X, value AOVs <ViewLayer>.segmentation_<part>.X",
     roles=_blender_roles(long_names=False),
-    masks=(r"^{L}(?:segmentation|seg)[._](?P<part>.+)\.[XVRA]$",),
-    clothing_masks=(r"^{L}clothing_segmentation[._](?P<part>.+)\.[XVRA]$",),
+    masks=_BLENDER_MASKS,
+    clothing_masks=_BLENDER_CLOTHING_MASKS,
     signature=(rf"^{{L}}(?:{_BLENDER_PASSES})\.",),
     multipart=False,
     layer_prefix=True,
@@ -273,8 +278,8 @@ _add(ChannelLayout(
     description="Blender 5.x multilayer, multi-part with long pass names: part "
                 "<ViewLayer>.Depth holding Z, <ViewLayer>.Object Index holding X, ...",
     roles=_blender_roles(long_names=True),
-    masks=(r"^{L}(?:segmentation|seg)[._](?P<part>.+)\.[XVRA]$",),
-    clothing_masks=(r"^{L}clothing_segmentation[._](?P<part>.+)\.[XVRA]$",),
+    masks=_BLENDER_MASKS,
+    clothing_masks=_BLENDER_CLOTHING_MASKS,
     signature=(rf"^{{L}}(?:{_BLENDER_PASSES})\.",
                r"^{L}(?:Object Index|Material Index|Diffuse Color|Ambient Occlusion)\."),
     multipart=True,
