@@ -44,6 +44,29 @@ class FileProperties:
     options: dict = field(default_factory=dict)  # dod, dpi, field, tiled, premultiplied, colorprofile
 
 
+@dataclass
+class FilePart:
+    """One part (sub-image) of the file a set was read from, as the file describes it, so that a
+    write puts it back: its name, view, windows, storage, compression, tiling, line order, header
+    attributes with their file types, and whatever a format keeps to rebuild what framebuf does
+    not hold in buffers (``extra``: an EXR part's mip levels as their compressed chunks).
+
+    Windows are ``(x0, y0, x1, y1)`` inclusive, in the file's pixel coordinates (EXR's Box2i).
+    """
+
+    name: str = ""
+    view: str | None = None
+    kind: str = "scanlineimage"         # scanlineimage | tiledimage (EXR storage)
+    data_window: tuple | None = None
+    display_window: tuple | None = None
+    compression: str | None = None
+    line_order: str | None = None
+    tiles: dict | None = None           # x_size, y_size, level_mode, rounding_mode
+    attributes: dict = field(default_factory=dict)
+    attribute_types: dict = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)
+
+
 class FrameBuffer:
     """A named, typed buffer. ``data`` is a view of its storage, shape (height, width, components)."""
 
@@ -73,6 +96,14 @@ class FrameBuffer:
         self.user = user
         self.primary = primary
         self.file = file or FileProperties()
+        # where the buffer came from in a multi-part / multi-view file, and how its channels were
+        # stored there; a write puts it back the same way (None: the writer's defaults)
+        self.part: int | None = None                         # index into FrameBufferSet.parts
+        self.view: str | None = None
+        self.pixel_types: tuple[str, ...] | None = None      # per channel: half, float, uint
+        self.sampling: tuple[int, int] | None = None         # EXR x/y sub-sampling (chroma)
+        self.window: tuple | None = None                     # own data window inside the set's
+        self.owner = None                                    # the FrameBufferSet that made it
 
     @property
     def storage(self) -> np.ndarray:
@@ -121,9 +152,15 @@ class FrameBufferSet:
 
     ``attributes`` holds file-level metadata (EXR header attributes such as ``zmin``/``zmax``,
     comments); readers fill it and writers pass it on.
+
+    ``origin`` is the file-pixel position of ``data[0, 0]`` (an EXR data window need not start at
+    0,0), ``display_window`` the frame the picture belongs to (None: the data window itself).
+    ``parts`` describes the parts of the file the set was read from (:class:`FilePart`); the
+    attributes of part 0 are ``attributes`` itself.
     """
 
-    def __init__(self, width: int, height: int, attributes: dict | None = None):
+    def __init__(self, width: int, height: int, attributes: dict | None = None,
+                 origin: tuple[int, int] = (0, 0), display_window: tuple | None = None):
         if width <= 0 or height <= 0:
             raise BufferError_(f"resolution must be positive, got {width}x{height}")
         self.width = int(width)
@@ -131,6 +168,15 @@ class FrameBufferSet:
         self._buffers: dict[str, FrameBuffer] = {}
         self._storages: dict[str, np.ndarray] = {}
         self.attributes: dict = dict(attributes or {})
+        self.origin = (int(origin[0]), int(origin[1]))
+        self.display_window = tuple(int(v) for v in display_window) if display_window else None
+        self.parts: list[FilePart] = []
+
+    @property
+    def data_window(self) -> tuple[int, int, int, int]:
+        """(x0, y0, x1, y1) inclusive: where the set's pixels lie in file coordinates."""
+        x0, y0 = self.origin
+        return (x0, y0, x0 + self.width - 1, y0 + self.height - 1)
 
     # -- building ---------------------------------------------------------------------------
     def storage(self, kind: str) -> np.ndarray:
@@ -188,6 +234,7 @@ class FrameBufferSet:
         elif user:
             buf = FrameBuffer(name, dt, np.ascontiguousarray(storage[:, :, list(view)]),
                               filtering=filtering, user=True, primary=primary, file=file)
+        buf.owner = self
         self._buffers[name] = buf
         return buf
 

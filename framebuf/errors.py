@@ -63,6 +63,21 @@ class CorruptFileError(FramebufError):
         super().__init__(f"{self.path}: {reason}")
 
 
+class UnsupportedFileError(FramebufError):
+    """A well-formed file using a feature framebuf does not read (yet): the message names it."""
+
+    def __init__(self, path, feature: str):
+        self.path = str(path)
+        self.feature = feature
+        super().__init__(f"{self.path}: {feature}")
+
+
+class DroppedWarning(UserWarning):
+    """Something a file carried did not survive a read or write (a mip level, an attribute ...).
+    The CLI prints each as one ``warning:`` line; Python callers can turn them into errors with
+    ``warnings.simplefilter("error", DroppedWarning)``."""
+
+
 class BufferError_(FramebufError):
     """Misuse of a framebuffer: wrong shape, unknown buffer name, resolution mismatch."""
 

@@ -218,11 +218,24 @@ def prepare_layers(spec: FormatSpec, bufs: list[FrameBuffer], datatype_: str | D
         if dt.kind == "depth" and not buf.user and not bare_depth_used:
             bare, bare_depth_used = True, True  # the standard depth buffer is plain "Z"
         pixels = convert.to_file(_source_values(buf, dt), buf.datatype, dt, conv)
-        layers.append(Layer(buf.name, dt, np.ascontiguousarray(pixels), channel_names(buf, dt, bare)))
-    names = [c for layer in layers for c in layer.channels]
+        layer = Layer(buf.name, dt, np.ascontiguousarray(pixels), channel_names(buf, dt, bare))
+        if spec.multi_layer or len(bufs) == 1:
+            _file_placement(buf, layer, dt)
+        layers.append(layer)
+    names = [(layer.part or 0, c) for layer in layers for c in layer.channels]
     if len(names) != len(set(names)):
-        raise FramebufError(f"two buffers would write the same channel names: {names}")
+        twice = sorted({c for (p, c) in names if names.count((p, c)) > 1})
+        raise FramebufError(f"two buffers would write the same channel names: {', '.join(twice)}")
     return layers
+
+
+def _file_placement(buf: FrameBuffer, layer: Layer, dt: DataType) -> None:
+    """Carry where a buffer lived in the file it was read from (part, view, own window,
+    sub-sampling) and, when it is written as its own type, its channels' pixel types."""
+    layer.part, layer.view, layer.window = buf.part, buf.view, buf.window
+    layer.sampling = buf.sampling
+    if dt == buf.datatype and buf.pixel_types and len(buf.pixel_types) == len(dt.channels):
+        layer.pixel_types = buf.pixel_types
 
 
 def write(buffers, path, filetype: str | None = None, datatype: str | DataType | None = None,
@@ -260,6 +273,7 @@ def write(buffers, path, filetype: str | None = None, datatype: str | DataType |
             )
     elif spec.default_compression is not None:
         options["compression"] = spec.default_compression
+    default_compression = comp is None
     width, height = bufs[0].width, bufs[0].height
     options["fit"] = as_bool(options.get("fit", False), "fit")
     check_size(spec, width, height, options["fit"])
@@ -268,7 +282,13 @@ def write(buffers, path, filetype: str | None = None, datatype: str | DataType |
     if attributes is None and isinstance(buffers, FrameBufferSet):
         attributes = buffers.attributes       # a copy keeps the header metadata it read
     image = Image(layers, attributes=dict(attributes or {}),
-                  info={"premultiplied": conv.premultiplied_output})
+                  info={"premultiplied": conv.premultiplied_output,
+                        # a file read keeps its own compression unless one is asked for
+                        "default_compression": default_compression})
+    source = buffers if isinstance(buffers, FrameBufferSet) else _set_of(bufs)
+    if source is not None:
+        image.origin, image.display_window = source.origin, source.display_window
+        image.parts = source.parts
     try:
         if getattr(spec.writer, "creates_file", True) is False:
             # a writer that stores nothing (null): no temporary file to rename over the target
@@ -281,6 +301,14 @@ def write(buffers, path, filetype: str | None = None, datatype: str | DataType |
     except OSError as exc:
         raise FramebufError(f"{path}: cannot write: {exc.strerror or exc}") from None
     return Path(path)
+
+
+def _set_of(bufs: list[FrameBuffer]) -> FrameBufferSet | None:
+    """The set the buffers were taken from, if they all know it (for windows and parts)."""
+    sets = {id(getattr(b, "owner", None)): getattr(b, "owner", None) for b in bufs}
+    if len(sets) == 1:
+        return next(iter(sets.values()))
+    return None
 
 
 def as_bool(value, name: str) -> bool:
@@ -319,6 +347,12 @@ def read_image(path, filetype: str | None = None, **options) -> Image:
     if p.is_dir():
         raise FramebufError(f"{p}: is a folder, not an image file")
     spec = find_format(filetype, p, for_reading=True)
+    unknown = [k for k in options if k not in spec.read_options]
+    if unknown:
+        known = ", ".join(spec.read_options) or "none"
+        raise UnsupportedOptionError(
+            f"the {spec.name} reader has no option {', '.join(map(repr, unknown))}; "
+            f"read options: {known}")
     try:
         image = spec.reader(str(p), options)
     except FramebufError:
@@ -338,7 +372,10 @@ def read_image(path, filetype: str | None = None, **options) -> Image:
 def image_to_buffers(image: Image) -> FrameBufferSet:
     if not image.layers:
         raise FramebufError("the file holds no image layers")
-    fbs = FrameBufferSet(image.width, image.height, attributes=image.attributes)
+    fbs = FrameBufferSet(image.width, image.height, origin=image.origin,
+                         display_window=image.display_window)
+    fbs.attributes = image.attributes      # the same dict as parts[first].attributes
+    fbs.parts = list(image.parts)
     for layer in image.layers:
         name = layer.name or ("rgba" if layer.datatype.kind == "colour" else layer.datatype.name)
         while name in fbs:
@@ -346,6 +383,8 @@ def image_to_buffers(image: Image) -> FrameBufferSet:
         buf = fbs.add(name, layer.datatype, user=True,
                       data=convert.from_file(layer.pixels, layer.datatype))
         buf.channels = layer.channels  # the names the file used, for round trips and `info`
+        buf.part, buf.view, buf.window = layer.part, layer.view, layer.window
+        buf.pixel_types, buf.sampling = layer.pixel_types, layer.sampling
     return fbs
 
 

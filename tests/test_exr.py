@@ -98,16 +98,22 @@ def test_eight_bit_types_hold_quantised_values(tmp_path):
     np.testing.assert_array_equal(framebuf.read_image(path).layers[0].pixels, k)
 
 
-def test_tag_is_refused():
-    fbs = framebuf.FrameBufferSet(4, 4)
-    fbs.add("labels", "tag", user=True)
-    with pytest.raises(UnsupportedDataTypeError, match="exr"):
-        framebuf.write(fbs["labels"], "/tmp/never-written.exr")
-    with pytest.raises(UnsupportedDataTypeError):
-        framebuf.write(np.zeros((4, 4, 1), np.float32), "/tmp/never-written.exr", datatype="tag")
+def test_tag_is_written_as_uint(tmp_path):
+    # ids are UINT in every renderer's EXR; mental ray's table has no tag for EXR (an extension)
+    import OpenImageIO as oiio
+
+    fbs = framebuf.FrameBufferSet(4, 3)
+    labels = np.arange(12, dtype=np.uint32).reshape(3, 4, 1) * 1_000_003
+    fbs.add("labels", "tag", user=True, data=labels)
+    path = framebuf.write(fbs["labels"], tmp_path / "ids.exr")
+    spec = oiio.ImageInput.open(str(path)).spec()
+    assert [str(f) for f in spec.channelformats] in (["uint"], []) and str(spec.format) == "uint"
+    assert np.array_equal(oiio_read(path, "uint32")[0][:, :, 0], labels[:, :, 0])
+    back = framebuf.read(path)["labels"]
+    assert back.datatype.name == "tag" and np.array_equal(back.data, labels)
 
 
-@pytest.mark.parametrize("comp", list(exr.COMPRESSIONS))
+@pytest.mark.parametrize("comp", list(exr.WRITE_COMPRESSIONS))
 def test_compressions_are_written_and_named(tmp_path, comp):
     img = make_test_image(H, W, 4)
     path = framebuf.write(img, tmp_path / f"{comp}.exr", datatype="rgba_fp", compression=comp)
@@ -194,7 +200,7 @@ def test_foreign_channel_grouping(tmp_path):
     OpenEXR.File({"compression": OpenEXR.ZIP_COMPRESSION}, dict(channels)).write(str(path))
     layers = {layer.name: layer for layer in framebuf.read_image(path).layers}
     kinds = {name: layer.datatype.name for name, layer in layers.items()}
-    assert kinds == {"": "rgba_h", "Z": "z", "velocity": "m", "N": "n", "crypto": "tag",
+    assert kinds == {"rgba": "rgba_h", "Z": "z", "velocity": "m", "N": "n", "crypto": "tag",
                      "light": "rgb_fp", "matte": "a_h"}
     np.testing.assert_array_equal(layers["crypto"].pixels[:, :, 0], channels["crypto.id"])
     np.testing.assert_array_equal(layers["velocity"].pixels[:, :, 2], channels["velocity.Z"])
@@ -213,8 +219,10 @@ def test_multi_part_files_are_read(tmp_path):
     image = framebuf.read_image(path)
     assert image.info["parts"] == 2
     kinds = {layer.name: (layer.datatype.name, layer.channels) for layer in image.layers}
-    assert kinds == {"beauty": ("rgba_h", ("beauty.R", "beauty.G", "beauty.B", "beauty.A")),
-                     "depth": ("z", ("depth.Z",))}
+    # buffers are named after their parts; channels keep the names they have inside the part
+    assert kinds == {"beauty": ("rgba_h", ("R", "G", "B", "A")), "depth": ("z", ("Z",))}
+    assert [(layer.part, image.parts[layer.part].name, image.parts[layer.part].compression)
+            for layer in image.layers] == [(0, "beauty", "zip"), (1, "depth", "piz")]
     z = next(layer for layer in image.layers if layer.name == "depth").pixels
     np.testing.assert_array_equal(z[:, :, 0], depth["Z"])
 

@@ -214,8 +214,9 @@ def test_reference_defaults():
     table = registry().formats
     assert {f: table[f].default_datatype for f in want} == want
     assert table["exr"].default_compression == "rle"
+    # mental ray's list, plus tag as UINT (ids are UINT in every renderer's EXR)
     assert set(table["exr"].datatypes) == {"a", "rgb", "rgba", "a_h", "rgb_h", "rgba_h", "a_fp",
-                                           "rgb_fp", "rgba_fp", "z", "n", "m"}
+                                           "rgb_fp", "rgba_fp", "z", "n", "m", "tag"}
     assert set(table["tif"].datatypes) == set(table["tifu"].datatypes) == {
         "rgba", "rgba_16", "rgba_fp", "rgb", "rgb_16", "rgb_fp"}
     assert table["tifu"].compressions == ()

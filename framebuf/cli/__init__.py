@@ -46,8 +46,18 @@ def main(argv=None) -> int:
     if not getattr(args, "_run", None):
         parser.print_help()
         return 2
+    import warnings
+
+    from ..errors import DroppedWarning
+
+    def one_line(message, category, *_args, **_kw):
+        print(f"framebuf {args.command}: warning: {message}", file=sys.stderr)
+
     try:
-        return int(args._run(args) or 0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", DroppedWarning)
+            warnings.showwarning = one_line
+            return int(args._run(args) or 0)
     except FramebufError as exc:
         print(f"framebuf {args.command}: error: {exc}", file=sys.stderr)
         return 2

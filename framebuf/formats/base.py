@@ -30,6 +30,13 @@ class Layer:
     datatype: DataType
     pixels: np.ndarray
     channels: tuple[str, ...] = ()
+    # where the layer lives in a multi-part/multi-view file and how its channels are stored
+    # (copied to and from FrameBuffer's attributes of the same names; None = writer's defaults)
+    part: int | None = None
+    view: str | None = None
+    pixel_types: tuple[str, ...] | None = None
+    sampling: tuple[int, int] | None = None
+    window: tuple | None = None
 
     @property
     def height(self) -> int:
@@ -47,6 +54,9 @@ class Image:
     layers: list[Layer]
     attributes: dict = field(default_factory=dict)
     info: dict = field(default_factory=dict)
+    origin: tuple = (0, 0)                      # file position of pixel [0, 0] (data window)
+    display_window: tuple | None = None
+    parts: list = field(default_factory=list)  # framebuf.buffers.FilePart, one per file part
 
     @property
     def width(self) -> int:
@@ -71,6 +81,8 @@ class FormatSpec:
     others. ``multi_layer`` says several buffers may share one file (EXR; IFF and RLA colour+depth).
     ``fixed_size`` is for formats of one resolution only (Quantel). ``notes`` records the choices
     made where the public documentation is silent; ``framebuf formats`` prints them.
+    ``read_options`` maps each option the reader understands to its help text; the dispatcher
+    refuses others.
     """
 
     name: str
@@ -89,6 +101,7 @@ class FormatSpec:
     fixed_size: tuple[int, int] | None = None
     sniff: Callable[[bytes], bool] | None = None
     notes: str = ""
+    read_options: dict = field(default_factory=dict)
     available: bool = True
     unavailable_reason: str = ""
 

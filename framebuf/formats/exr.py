@@ -1,58 +1,69 @@
-"""OpenEXR (``exr``) through the OpenEXR Python bindings (``OpenEXR.File``), threads on.
+"""OpenEXR (``exr``): every part, window, view, header attribute and channel type a file carries.
 
-Data types (mental ray's table, default ``rgba_h``) and what each becomes in the file:
+Reading parses the header itself (:mod:`._exrfile`) and decodes only the channels asked for: the
+NONE/RLE/ZIPS/ZIP compressions of renderers with our own threaded decoder, the others (PIZ,
+PXR24, B44, DWA, HTJ2K) through the OpenEXR binding. Writing goes through the binding.
 
-=========================  =======================================================================
-``rgba_h rgb_h a_h``       HALF channels, from the float buffer (round to nearest even)
-``rgba_fp rgb_fp a_fp``    FLOAT channels
-``rgba rgb a``             HALF channels holding the 8-bit values k/255: EXR has no 8-bit samples,
-                           so these keep the 8-bit meaning (clipped, gamma, dither, quantised) and
-                           are stored in the smallest sample that holds k/255 exactly enough to give
-                           k back (half, 11-bit mantissa)
-``z``                      one FLOAT channel (``+inf`` = nothing hit, as in memory)
-``n m``                    three FLOAT channels X, Y, Z
-=========================  =======================================================================
+What a read keeps and a write puts back (README "OpenEXR"):
 
-``tag`` (uint32) is not in mental ray's EXR list, so it is refused like any unlisted type.
+* **parts**: every part, with its name, view, storage (scanline/tiled), compression, line order,
+  tile description and header (``FrameBufferSet.parts``); parts of different sizes are kept, each
+  buffer placed where its pixels are in the union of the data windows (``FrameBuffer.window`` is
+  the part's own window, and a write crops back to it);
+* **windows**: ``FrameBufferSet.origin`` is the data window's corner, ``display_window`` the frame;
+* **attributes**: every one with its file type (double stays double, m44f stays m44f); types
+  framebuf does not interpret (preview, idmanifest, a studio's own) as their bytes;
+* **channels**: per-channel pixel type (half, float, uint: ``FrameBuffer.pixel_types``) and
+  sub-sampling (luminance/chroma ``RY``/``BY``: kept as their own buffers, each sample repeated
+  over its ``sampling`` block, decimated again on write; ``luminance=rgb`` converts to RGB);
+* **mip/rip levels**: level 0 is read (``level=N`` reads another); a write copies the other levels'
+  compressed tiles back unchanged when level 0, its channels and the compression are unchanged,
+  else it writes one level and warns (:class:`~framebuf.errors.DroppedWarning`).
 
-Channel names (mental ray 3.6+, reference section 7; the names for z, n, m are our choice):
+Deep files are refused with an error that says so (the deep issue adds them).
 
-* the primary buffer (or the only one): bare ``R G B A`` (``R G B``, ``A``);
-* every other buffer: ``name.R name.G name.B name.A`` (a diffuse rgba buffer: ``diffuse.R`` ...);
-* the standard (non-user) depth buffer: bare ``Z``; a user depth buffer: ``name.Z``;
-* normals and motion: ``name.X name.Y name.Z`` (bare ``X Y Z`` when alone in the file).
+Channels form buffers by one table-driven rule (:data:`COMPONENT_SETS`): within a layer (the text
+before a channel's last dot), ``R G B (A)`` / Nuke's ``red green blue (alpha)`` are colour,
+``X Y Z`` a vector (``m`` when the layer name says motion/velocity/vector, else ``n``), any other
+channel a scalar: UINT -> ``tag``, ``Z`` -> ``z``, else ``a_h``/``a_fp``. Buffer names: the layer
+name (``rgba`` for bare colour, ``z`` for bare depth, a lone channel's layer name when it is alone
+there); in a multi-part file the part name stands for the bare layer and prefixes layers whose
+names do not already spell it out (``part.layer``). Views: a part's ``view`` attribute, or in a
+single-part ``multiView`` file the layer's first name component (the default view is bare).
 
-Several buffers go into one single-part file. A string attribute ``framebufTypes`` records each
-layer's data type and buffer name (``firstchannel:type:name`` joined by ``;``) so that our reader
-gives back exactly what was written (``m`` rather than ``n``, ``a`` rather than ``a_h``); other
-readers simply ignore it.
-
-Compressions: none, rle (default, as mental ray 3.8), zip, zips, piz, pxr24, b44, b44a, dwaa,
-dwab. Scanline by default; ``tiled on`` writes one-level tiles of ``tile_size`` (default 32, as the
-mental ray 3.8 sample file). Header attributes in ``Image.attributes`` (``zmin``/``zmax`` floats,
-``comments`` string, any str/float/int, 2-float tuple = V2f, 2-int tuple = V2i, pair of 2-int
-pairs = Box2i) are written and read back.
-
-Reading groups channels into layers by prefix (text before the last dot, plus the part name in
-multi-part files): R/G/B(/A) -> rgb(a)_h or _fp by pixel type, Z alone -> z, X/Y/Z -> n (m when the
-layer name mentions motion, velocity or vector), UINT -> tag, any other single channel -> a_h/a_fp.
+Writing mental ray's data types (default ``rgba_h``): ``*_h`` HALF, ``*_fp``, ``z``, ``n``, ``m``
+FLOAT, ``rgba rgb a`` HALF holding k/255 (EXR has no 8-bit samples), ``tag`` UINT (an extension:
+mental ray's table has no ``tag`` for EXR, but ids are UINT in every renderer's EXR). A buffer that
+came from an EXR keeps its channels' own pixel types. New buffers: the primary buffer (or the only
+one) bare ``R G B A``, others ``name.R`` ...; the standard depth buffer bare ``Z``; normals and
+motion ``name.X name.Y name.Z``. A string attribute ``framebufTypes`` records each buffer's data
+type and name for our own reader (``m`` rather than ``n``); other readers ignore it.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import struct
 import threading
+import warnings
 
 import numpy as np
 import OpenEXR
 
+from ..buffers import FilePart
 from ..convert import to_half
 from ..datatypes import datatype
-from ..errors import CorruptFileError, FramebufError, UnsupportedDataTypeError, UnsupportedOptionError
+from ..errors import (
+    CorruptFileError, DroppedWarning, FramebufError, UnsupportedDataTypeError, UnsupportedFileError,
+    UnsupportedOptionError,
+)
 from ..hookspecs import hookimpl
+from . import _exrfile as X
 from .base import FormatSpec, Image, Layer
 
-DATATYPES = ("a", "rgb", "rgba", "a_h", "rgb_h", "rgba_h", "a_fp", "rgb_fp", "rgba_fp", "z", "n", "m")
+DATATYPES = ("a", "rgb", "rgba", "a_h", "rgb_h", "rgba_h", "a_fp", "rgb_fp", "rgba_fp", "z", "n", "m",
+             "tag")
 
 COMPRESSIONS = {
     "none": OpenEXR.NO_COMPRESSION,
@@ -65,15 +76,49 @@ COMPRESSIONS = {
     "b44a": OpenEXR.B44A_COMPRESSION,
     "dwaa": OpenEXR.DWAA_COMPRESSION,
     "dwab": OpenEXR.DWAB_COMPRESSION,
+    "htj2k256": OpenEXR.HTJ2K256_COMPRESSION,
+    "htj2k32": OpenEXR.HTJ2K32_COMPRESSION,
 }
-COMPRESSION_NAMES = {v: k for k, v in COMPRESSIONS.items()}
+#: compressions a user may ask for (the HTJ2K ones are only kept from files that have them)
+WRITE_COMPRESSIONS = ("none", "rle", "zip", "zips", "piz", "pxr24", "b44", "b44a", "dwaa", "dwab")
+LINE_ORDERS = {"increasing_y": OpenEXR.INCREASING_Y, "decreasing_y": OpenEXR.DECREASING_Y,
+               "random_y": OpenEXR.RANDOM_Y}
+LEVEL_MODES = {"one_level": OpenEXR.ONE_LEVEL, "mipmap_levels": OpenEXR.MIPMAP_LEVELS,
+               "ripmap_levels": OpenEXR.RIPMAP_LEVELS}
 
-#: header attributes the library owns; never taken from or handed to Image.attributes
-STRUCTURAL = {"channels", "compression", "dataWindow", "displayWindow", "lineOrder",
-              "pixelAspectRatio", "screenWindowCenter", "screenWindowWidth", "tiles", "type",
-              "name", "chunkCount", "version", "maxSamplesPerPixel"}
+#: header attributes that describe the part's structure; kept in FilePart fields, not attributes
+STRUCTURAL = {"channels", "compression", "dataWindow", "displayWindow", "lineOrder", "tiles",
+              "type", "name", "chunkCount", "maxSamplesPerPixel", "view"}
+#: of those, the ones a single-part file may carry as plain metadata (Nuke writes a "name")
+SINGLE_PART_METADATA = {"name", "view"}
+#: required attributes the binding writes from its own typed values
+BINDING_TYPED = {"pixelAspectRatio": float, "screenWindowCenter": lambda v: np.asarray(v, np.float32),
+                 "screenWindowWidth": float}
 TYPES_ATTRIBUTE = "framebufTypes"
 MOTION_WORDS = ("motion", "velocity", "vector", "mv")
+PIXEL_DTYPES = {"half": np.float16, "float": np.float32, "uint": np.uint32}
+
+#: suffix sets that form one buffer, in buffer component order; the first row whose suffixes a
+#: layer has (none of them UINT or sub-sampled) wins. kind: colour | vector.
+COMPONENT_SETS = (
+    (("R", "G", "B", "A"), "colour"),
+    (("R", "G", "B"), "colour"),
+    (("red", "green", "blue", "alpha"), "colour"),      # Nuke's long names
+    (("red", "green", "blue"), "colour"),
+    (("r", "g", "b", "a"), "colour"),
+    (("r", "g", "b"), "colour"),
+    (("X", "Y", "Z"), "vector"),
+    (("x", "y", "z"), "vector"),
+)
+
+READ_OPTIONS = {
+    "parts": "part names or indices to read, comma-separated (default: all)",
+    "views": "views to read, comma-separated (default: all)",
+    "buffers": "buffer names to read, comma-separated (as framebuf info lists them; default: all)",
+    "channels": "channel names to read, comma-separated (part-qualified in multi-part files)",
+    "level": "mip level N, or X,Y for a rip map (default 0: full resolution)",
+    "luminance": "keep (default: Y, RY, BY as their own buffers) or rgb (convert to RGB)",
+}
 
 _threads_lock = threading.Lock()
 _threads_ready = False
@@ -91,49 +136,465 @@ def _threads() -> int:
     return n
 
 
-# -- writing -----------------------------------------------------------------------------------
+# -- planning: which channels form which buffers (header only; `framebuf info` uses it too) ------
 
-def _channel_arrays(layer: Layer) -> dict:
+class BufferPlan:
+    """One buffer a file's channels form: name, data type, part, channel names in the part,
+    their pixel types, sub-sampling and view."""
+
+    __slots__ = ("name", "datatype", "part", "channels", "pixel_types", "sampling", "view")
+
+    def __init__(self, name, dtname, part, channels, pixel_types, sampling=(1, 1), view=None):
+        self.name, self.datatype, self.part = name, dtname, part
+        self.channels, self.pixel_types = tuple(channels), tuple(pixel_types)
+        self.sampling, self.view = tuple(sampling), view
+
+    def __repr__(self) -> str:
+        return f"BufferPlan({self.name!r}, {self.datatype}, part {self.part}, {self.channels})"
+
+
+def _split(name: str) -> tuple[str, str]:
+    prefix, dot, suffix = name.rpartition(".")
+    return (prefix, suffix) if dot else ("", name)
+
+
+def _hints(attributes: dict) -> dict:
+    out = {}
+    for entry in str(attributes.get(TYPES_ATTRIBUTE, "")).split(";"):
+        parts = entry.split(":")
+        if len(parts) == 3:
+            out[parts[0]] = (parts[1], parts[2])
+    return out
+
+
+def _part_base(part: X.Part) -> str:
+    """A part name without its view suffix (``rgba.left`` / ``rgba_left`` of view ``left``)."""
+    name, view = part.name, part.attributes.get("view")
+    for sep in (".", "_", "-"):
+        if view and name.endswith(sep + view):
+            return name[: -len(view) - 1]
+    return name
+
+
+def _buffer_name(part: X.Part, prefix: str, suffix: str | None, multipart: bool,
+                 bare_default: str) -> str:
+    """A buffer's name from its layer ``prefix`` (and ``suffix`` for one channel of a layer that
+    forms several buffers). In a multi-part file the part name stands for the bare layer and for
+    a layer named like the part (``character`` in part ``character.left``); other layers get it
+    as a prefix unless they already spell it out."""
+    if multipart and part.name:
+        base = _part_base(part)
+        if prefix in ("", base, part.name):
+            prefix = part.name
+        elif not prefix.startswith(part.name + "."):
+            prefix = f"{part.name}.{prefix}"
+    if suffix is None:
+        return prefix or bare_default
+    return f"{prefix}.{suffix}" if prefix else suffix
+
+
+def _view_of(part: X.Part, layer: str, views: list[str]) -> str | None:
+    if part.attributes.get("view"):
+        return str(part.attributes["view"])
+    if not views:
+        return None
+    first = layer.split(".", 1)[0]
+    return first if first in views[1:] else views[0]
+
+
+def _scalar_type(ch: X.Channel, suffix: str) -> str:
+    if ch.pixel_type == "uint":
+        return "tag"
+    if suffix == "Z":
+        return "z"
+    return "a_fp" if ch.pixel_type == "float" else "a_h"
+
+
+def plan_part(exr: X.ExrFile, part: X.Part) -> list[BufferPlan]:
+    """The buffers one part's channels form (module docstring: the naming rule)."""
+    hints = _hints(part.attributes)
+    views = [str(v) for v in part.attributes.get("multiView", []) or []]
+    layers: dict[str, dict[str, X.Channel]] = {}
+    for ch in part.channels:
+        prefix, suffix = _split(ch.name)
+        layers.setdefault(prefix, {})[suffix] = ch
+    plans: list[BufferPlan] = []
+
+    def full(prefix, suffix):
+        return f"{prefix}.{suffix}" if prefix else suffix
+
+    def add(prefix, suffixes, default_type, default_name):
+        chans = [layers[prefix][s] for s in suffixes]
+        first = full(prefix, suffixes[0])
+        dtname, name = hints.get(first, (None, None))
+        if dtname not in DATATYPES or datatype(dtname).components != len(suffixes):
+            dtname, name = default_type, default_name
+        plans.append(BufferPlan(name, dtname, part.index, [full(prefix, s) for s in suffixes],
+                                [c.pixel_type for c in chans], (chans[0].x_sampling, chans[0].y_sampling),
+                                _view_of(part, prefix, views)))
+
+    for prefix, chans in layers.items():
+        rest = dict(chans)
+        groups = []
+        for suffixes, kind in COMPONENT_SETS:
+            if not all(s in rest for s in suffixes):
+                continue
+            picked = [rest[s] for s in suffixes]
+            if any(c.pixel_type == "uint" or (c.x_sampling, c.y_sampling) != (1, 1) for c in picked):
+                continue
+            for s in suffixes:
+                rest.pop(s)
+            groups.append((suffixes, kind, picked))
+        for suffixes, kind, picked in groups:
+            if kind == "colour":
+                floaty = any(c.pixel_type == "float" for c in picked)
+                dtname = ("rgba" if len(suffixes) == 4 else "rgb") + ("_fp" if floaty else "_h")
+                bare = "rgba" if len(suffixes) == 4 else "rgb"
+            else:
+                dtname = "m" if any(w in prefix.lower() for w in MOTION_WORDS) else "n"
+                bare = dtname
+            add(prefix, suffixes, dtname, _buffer_name(part, prefix, None, exr.multipart, bare))
+        for suffix, ch in rest.items():
+            alone = len(rest) == 1 and not groups
+            dtname = _scalar_type(ch, suffix)
+            bare = dtname if dtname in ("z", "tag") else suffix
+            add(prefix, [suffix], dtname,
+                _buffer_name(part, prefix, None if alone else suffix, exr.multipart, bare))
+    # the bare (primary) colour buffer first, as written; then file order
+    plans.sort(key=lambda p: (p.channels[0] not in ("R", "A"),))
+    return plans
+
+
+def plan(exr: X.ExrFile) -> list[BufferPlan]:
+    """Every part's buffers, names made unique across the file (a clash gets ``_`` added)."""
+    out, seen = [], set()
+    for part in exr.parts:
+        for p in plan_part(exr, part):
+            while p.name in seen:
+                p.name += "_"
+            seen.add(p.name)
+            out.append(p)
+    return out
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+def _names(value) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return [str(v) for v in value]
+
+
+def _level(value) -> tuple[int, int]:
+    if value in (None, ""):
+        return (0, 0)
+    try:
+        bits = [int(v) for v in (_names(value) if not isinstance(value, int) else [value])]
+    except ValueError:
+        raise UnsupportedOptionError(f"exr read option level must be N or X,Y, not {value!r}") from None
+    if len(bits) == 1:
+        bits = bits * 2
+    if len(bits) != 2 or min(bits) < 0:
+        raise UnsupportedOptionError(f"exr read option level must be N or X,Y, not {value!r}")
+    return bits[0], bits[1]
+
+
+def select(exr: X.ExrFile, plans: list[BufferPlan], options: dict) -> list[BufferPlan]:
+    """The plans the read options ask for; an unknown name is an error listing what there is."""
+    chosen = list(plans)
+    want_parts = _names(options.get("parts"))
+    if want_parts:
+        names = {p.name: p.index for p in exr.parts}
+        idx = set()
+        for w in want_parts:
+            if w in names:
+                idx.add(names[w])
+            elif w.isdigit() and int(w) < len(exr.parts):
+                idx.add(int(w))
+            else:
+                raise FramebufError(f"{exr.path}: no part {w!r}; parts: "
+                                    + ", ".join(p.name or str(p.index) for p in exr.parts))
+        chosen = [p for p in chosen if p.part in idx]
+    want_views = _names(options.get("views"))
+    if want_views:
+        have = sorted({p.view for p in plans if p.view})
+        bad = [v for v in want_views if v not in have]
+        if bad:
+            raise FramebufError(f"{exr.path}: no view {', '.join(map(repr, bad))}; views: "
+                                f"{', '.join(have) or '(none)'}")
+        chosen = [p for p in chosen if p.view in want_views]
+    want_buffers = _names(options.get("buffers"))
+    if want_buffers:
+        have = {p.name for p in plans}
+        bad = [b for b in want_buffers if b not in have]
+        if bad:
+            raise FramebufError(f"{exr.path}: no buffer {', '.join(map(repr, bad))}; buffers: "
+                                f"{', '.join(p.name for p in plans)}")
+        chosen = [p for p in chosen if p.name in want_buffers]
+    want_channels = _names(options.get("channels"))
+    if want_channels:
+        index = {}
+        for p in plans:
+            for c in p.channels:
+                index.setdefault(X.full_channel_name(exr.parts[p.part].name, c, exr.multipart), p)
+                index.setdefault(c, p)
+        bad = [c for c in want_channels if c not in index]
+        if bad:
+            raise FramebufError(f"{exr.path}: no channel {', '.join(map(repr, bad))}; channels: "
+                                f"{', '.join(list(index)[:40])}")
+        keep = {id(index[c]) for c in want_channels}
+        chosen = [p for p in chosen if id(p) in keep]
+    if not chosen:
+        raise FramebufError(f"{exr.path}: the read options select no channel")
+    return chosen
+
+
+def _window_of(part: X.Part, level) -> tuple[int, int, int, int]:
+    x0, y0, x1, y1 = part.data_window
+    if level == (0, 0) or not part.is_tiled:
+        return (x0, y0, x1, y1)
+    w, h = part.level_size(*level)
+    return (x0, y0, x0 + w - 1, y0 + h - 1)
+
+
+def _decode(exr: X.ExrFile, plans: list[BufferPlan], level) -> dict[tuple[int, str], np.ndarray]:
+    """(part, channel) -> array over the part's (level's) data window, in file sample types;
+    sub-sampled channels at their own, smaller size."""
+    want: dict[int, list[str]] = {}
+    for p in plans:
+        want.setdefault(p.part, []).extend(p.channels)
+    out = {}
+    fallback = None
+    threads = X._threads()
+    with open(exr.path, "rb") as fh:
+        for pi, names in want.items():
+            part = exr.parts[pi]
+            lv = level if part.is_tiled else (0, 0)
+            if lv != (0, 0):
+                modes = part.tiles.get("level_mode")
+                n_x = len({lx for lx, _, _, _ in part.tile_levels()})
+                n_y = len({ly for _, ly, _, _ in part.tile_levels()})
+                if modes == "one_level" or lv[0] >= n_x or lv[1] >= n_y or (
+                        modes == "mipmap_levels" and lv[0] != lv[1]):
+                    raise FramebufError(f"{exr.path}: part {pi} has no level {lv} ({modes}, "
+                                        f"{max(n_x, n_y)} level(s))")
+            if X._native_ok(part):
+                pos = {c.name: i for i, c in enumerate(part.channels)}
+                arrays = X._read_part_native(exr, part, [pos[n] for n in names], fh, threads,
+                                             level=lv)
+                out.update({(pi, n): a for n, a in zip(names, arrays)})
+                continue
+            if lv != (0, 0):
+                raise UnsupportedFileError(
+                    exr.path, f"mip level {lv} of a {part.compression} part: the OpenEXR binding "
+                    f"decodes level 0 only (framebuf reads other levels of none/rle/zips/zip parts)")
+            if fallback is None:
+                fallback = _binding_read(exr, threads)
+            for n in names:
+                out[(pi, n)] = fallback[(pi, n)]
+    return out
+
+
+def _binding_read(exr: X.ExrFile, threads: int) -> dict:
+    try:
+        f = OpenEXR.File(exr.path, separate_channels=True, num_threads=threads)
+        out = {}
+        for i, part in enumerate(f.parts):
+            for name, ch in part.channels.items():
+                out[(i, name)] = np.asarray(ch.pixels)
+    except Exception as exc:  # noqa: BLE001 - the binding raises RuntimeError/ValueError ...
+        raise CorruptFileError(exr.path, f"cannot decode EXR data: {exc or type(exc).__name__}") from None
+    if len(out) < sum(len(p.channels) for p in exr.parts):
+        # the binding prints "Exception raised reading pixel data" and hands back no pixels
+        raise CorruptFileError(exr.path, "pixel data does not decode (truncated or damaged chunks)")
+    return out
+
+
+def _upsample(arr: np.ndarray, sampling, window) -> np.ndarray:
+    """A sub-sampled channel spread over the whole window: each sample repeated over its block
+    (exactly undone by the writer's decimation)."""
+    xs, ys = sampling
+    x0, y0, x1, y1 = window
+    cols = np.arange(x0, x1 + 1) // xs - (-(-x0 // xs))
+    rows = np.arange(y0, y1 + 1) // ys - (-(-y0 // ys))
+    if arr.shape != (rows[-1] + 1, cols[-1] + 1):
+        raise CorruptFileError("", f"sub-sampled channel has {arr.shape}, expected "
+                                   f"{(rows[-1] + 1, cols[-1] + 1)}")
+    return arr[rows][:, cols]
+
+
+def _luminance_to_rgb(y, ry, by, chromaticities) -> np.ndarray:
+    """OpenEXR's luminance/chroma (RY = (R-Y)/Y, BY = (B-Y)/Y) back to RGB, with the luminance
+    weights of the file's chromaticities (Rec. 709 when it has none); chroma by sample repetition,
+    not the library's reconstruction filter."""
+    wr, wg, wb = _luminance_weights(chromaticities)
+    y = y.astype(np.float32)
+    r = (ry.astype(np.float32) + 1) * y
+    b = (by.astype(np.float32) + 1) * y
+    g = (y - wr * r - wb * b) / np.float32(wg)
+    return np.stack([r, g, b], -1)
+
+
+def _luminance_weights(chromaticities):
+    c = chromaticities or (0.64, 0.33, 0.30, 0.60, 0.15, 0.06, 0.3127, 0.3290)
+    rx, ry, gx, gy, bx, by, wx, wy = (float(v) for v in c)
+    m = np.array([[rx / ry, gx / gy, bx / by], [1, 1, 1],
+                  [(1 - rx - ry) / ry, (1 - gx - gy) / gy, (1 - bx - by) / by]])
+    white = np.array([wx / wy, 1.0, (1 - wx - wy) / wy])
+    s = np.linalg.solve(m, white)
+    return tuple(np.float32(v) for v in s)
+
+
+def _file_part(part: X.Part, multipart: bool) -> FilePart:
+    keep = set() if multipart else SINGLE_PART_METADATA
+    attrs = {k: v for k, v in part.attributes.items()
+             if not k.startswith("_") and k != TYPES_ATTRIBUTE and (k not in STRUCTURAL or k in keep)}
+    types = {k: t for k, t in part.attributes.get("_types", {}).items() if k in attrs}
+    return FilePart(
+        name=part.name, view=part.attributes.get("view"), kind=part.attributes.get("type", "scanlineimage"),
+        data_window=tuple(part.data_window), display_window=tuple(part.display_window),
+        compression=part.compression, line_order=part.attributes.get("lineOrder", "increasing_y"),
+        tiles=dict(part.tiles) if part.tiles else None, attributes=attrs, attribute_types=types)
+
+
+def read(path, options) -> Image:
+    _threads()
+    exr = X.read_header(path)
+    if exr.deep:
+        raise UnsupportedFileError(path, "deep OpenEXR (per-pixel sample lists) is not read yet; "
+                                         "framebuf info shows its header")
+    luminance = str(options.get("luminance", "keep")).strip().lower()
+    if luminance not in ("keep", "rgb"):
+        raise UnsupportedOptionError(f"exr read option luminance must be keep or rgb, not {luminance!r}")
+    level = _level(options.get("level"))
+    plans = select(exr, plan(exr), options)
+    try:
+        decoded = _decode(exr, plans, level)
+    except FramebufError:
+        raise
+    except MemoryError:
+        raise CorruptFileError(path, "EXR header asks for more memory than there is") from None
+    used_parts = sorted({p.part for p in plans})
+    windows = {pi: _window_of(exr.parts[pi], level) for pi in used_parts}
+    x0 = min(w[0] for w in windows.values())
+    y0 = min(w[1] for w in windows.values())
+    x1 = max(w[2] for w in windows.values())
+    y1 = max(w[3] for w in windows.values())
+    width, height = x1 - x0 + 1, y1 - y0 + 1
+    parts = [_file_part(part, exr.multipart) for part in exr.parts]
+    layers: list[Layer] = []
+    converted = set()
+    for p in plans:
+        part = exr.parts[p.part]
+        win = windows[p.part]
+        arrays = []
+        for c in p.channels:
+            a = decoded[(p.part, c)]
+            if p.sampling != (1, 1):
+                a = _upsample(a, p.sampling, win)
+            arrays.append(a)
+        if luminance == "rgb" and p.channels[-1].rpartition(".")[2] == "Y" and id(p) not in converted:
+            ry_by = _chroma_partners(plans, p)
+            if ry_by:
+                ry, by = ry_by
+                converted.update({id(ry), id(by)})
+                rgb = _luminance_to_rgb(arrays[0], _upsample(decoded[(ry.part, ry.channels[0])], ry.sampling, win),
+                                        _upsample(decoded[(by.part, by.channels[0])], by.sampling, win),
+                                        part.attributes.get("chromaticities"))
+                prefix = p.channels[0][:-1]
+                layers.append(_place(Layer(p.name if p.name not in ("Y", "a_h") else "rgb", datatype("rgb_fp"),
+                                           rgb, tuple(prefix + c for c in "RGB"), part=p.part, view=p.view),
+                                     win, (x0, y0, width, height)))
+                continue
+        if id(p) in converted:
+            continue
+        dt = datatype(p.datatype)
+        px = np.stack(arrays, axis=-1)
+        if dt.sample == "u8":     # our 8-bit types, stored as half k/255
+            px = np.clip(np.rint(px.astype(np.float32) * 255.0), 0, 255)
+        px = px.astype(dt.file_dtype, copy=False)
+        layer = Layer(p.name, dt, px, p.channels, part=p.part, view=p.view, pixel_types=p.pixel_types,
+                      sampling=p.sampling if p.sampling != (1, 1) else None)
+        layers.append(_place(layer, win, (x0, y0, width, height)))
+    stat = os.stat(path)
+    for pi in used_parts:
+        # what a write needs to copy this part's stored chunks back (mip levels, lossy data)
+        parts[pi].extra["source"] = (str(path), pi, stat.st_size, stat.st_mtime_ns, level)
+    if level != (0, 0):
+        for pi in used_parts:                 # a level read stands on its own: one level
+            parts[pi].tiles = dict(parts[pi].tiles, level_mode="one_level") if parts[pi].tiles else None
+            parts[pi].data_window = windows[pi]
+    first = exr.parts[used_parts[0]]
+    info = {"parts": len(exr.parts), "compression": first.compression, "tiled": first.is_tiled,
+            "dataWindow": (x0, y0, x1, y1), "displayWindow": tuple(first.display_window)}
+    return Image(layers, attributes=parts[used_parts[0]].attributes, info=info, origin=(x0, y0),
+                 display_window=tuple(first.display_window), parts=parts)
+
+
+def _chroma_partners(plans, yplan):
+    prefix = yplan.channels[0][:-1]
+    found = {}
+    for q in plans:
+        if q.part == yplan.part and len(q.channels) == 1 and q.channels[0] in (prefix + "RY", prefix + "BY"):
+            found[q.channels[0][len(prefix):]] = q
+    return (found["RY"], found["BY"]) if len(found) == 2 else None
+
+
+def _place(layer: Layer, window, grid) -> Layer:
+    """Put a layer's pixels where they are in the set's grid (the union of the data windows)."""
+    gx0, gy0, gw, gh = grid
+    x0, y0, x1, y1 = window
+    if (x0, y0, x1 - x0 + 1, y1 - y0 + 1) == grid:
+        return layer
+    px = layer.pixels
+    fill = np.inf if layer.datatype.kind == "depth" else 0
+    full = np.full((gh, gw, px.shape[2]), fill, px.dtype)
+    full[y0 - gy0: y1 - gy0 + 1, x0 - gx0: x1 - gx0 + 1] = px
+    layer.pixels = full
+    layer.window = tuple(window)
+    return layer
+
+
+# -- writing ---------------------------------------------------------------------------------
+
+def _pixel_arrays(layer: Layer) -> list[np.ndarray]:
+    """Per channel, the array to store: the layer's own pixel types when it has them."""
     dt = layer.datatype
     px = layer.pixels
     if dt.name not in DATATYPES:
         raise UnsupportedDataTypeError("exr", dt.name, list(DATATYPES))
-    if dt.sample == "u8":
-        # 8-bit types keep their quantised values, stored as half k/255 (see module docstring)
-        px = to_half(px.astype(np.float32) / np.float32(255.0))
-    elif dt.sample == "f16":
-        px = px if px.dtype == np.float16 else to_half(px)
-    else:
-        px = px.astype(np.float32, copy=False)
     if len(layer.channels) != px.shape[2]:
         raise FramebufError(f"exr: layer {layer.name!r} has {px.shape[2]} components but channel "
                             f"names {layer.channels}")
-    # OpenEXR.File wants one contiguous 2-D array per channel and takes the dict over, so each
-    # call gets fresh arrays
-    return {name: np.ascontiguousarray(px[:, :, i]) for i, name in enumerate(layer.channels)}
-
-
-def _attribute_value(name: str, value):
-    """A Python value as the bindings' attribute type, or FramebufError."""
-    if isinstance(value, (bool, np.bool_)):
-        return int(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return float(value)
-    if isinstance(value, str):
-        return value
-    if isinstance(value, np.ndarray) and value.shape == (2,):
-        return value.astype(np.int32 if value.dtype.kind in "iu" else np.float32)
-    if isinstance(value, (tuple, list)) and len(value) == 2:
-        a, b = value
-        if all(isinstance(x, (tuple, list, np.ndarray)) and len(x) == 2 for x in (a, b)):
-            return (np.asarray(a, np.int32), np.asarray(b, np.int32))      # Box2i
-        if all(isinstance(x, (int, np.integer)) for x in value):
-            return np.asarray(value, np.int32)                                # V2i
-        if all(isinstance(x, (int, float, np.number)) for x in value):
-            return np.asarray(value, np.float32)                              # V2f
-    raise FramebufError(f"exr: header attribute {name!r} has a type EXR cannot store: {value!r}")
+    if dt.sample == "u8":
+        # 8-bit types keep their quantised values, stored as half k/255 (module docstring)
+        px = to_half(px.astype(np.float32) / np.float32(255.0))
+    elif dt.sample == "f16" and px.dtype != np.float16:
+        px = to_half(px)
+    elif dt.name == "tag":
+        px = px.astype(np.uint32, copy=False)
+    elif px.dtype != np.float16:
+        px = px.astype(np.float32, copy=False)
+    types = layer.pixel_types if layer.pixel_types and len(layer.pixel_types) == px.shape[2] else None
+    out = []
+    for i in range(px.shape[2]):
+        a = px[:, :, i]
+        if types:
+            want = PIXEL_DTYPES[types[i]]
+            if a.dtype != want:
+                if want == np.float16:
+                    a = to_half(a.astype(np.float32))
+                elif want == np.uint32:
+                    if a.dtype.kind == "f" and np.any(a != np.rint(a)):
+                        raise FramebufError(f"exr: channel {layer.channels[i]!r} is UINT in the file "
+                                            f"but holds fractions now")
+                    a = a.astype(np.uint32)
+                else:
+                    a = a.astype(want)
+        out.append(a)
+    return out
 
 
 def _tile_size(options) -> tuple[int, int]:
@@ -150,205 +611,361 @@ def _tile_size(options) -> tuple[int, int]:
     return tx, ty
 
 
-def _truthy(value) -> bool:
+def _tiled_option(value) -> bool | None:
+    if value is None:
+        return None
     if isinstance(value, str):
-        return value.strip().lower() in ("1", "on", "true", "yes")
+        word = value.strip().lower()
+        if word in ("1", "on", "true", "yes"):
+            return True
+        if word in ("0", "off", "false", "no"):
+            return False
+        raise UnsupportedOptionError(f"exr option tiled takes on/off, not {value!r}")
     return bool(value)
 
 
-def build_header(image: Image, options) -> dict:
-    comp = options.get("compression") or "rle"
+def _box(window) -> tuple:
+    x0, y0, x1, y1 = (int(v) for v in window)
+    return (np.array([x0, y0], np.int32), np.array([x1, y1], np.int32))
+
+
+def _header(part: FilePart, attributes: dict, types: dict, options, image: Image, window, multipart):
+    """The binding's header dict for one part."""
+    comp = options.get("compression")
+    if comp is None or image.info.get("default_compression"):
+        comp = part.compression if part.compression in COMPRESSIONS else (comp or "rle")
     if comp not in COMPRESSIONS:
-        raise UnsupportedOptionError(f"exr compression must be one of {', '.join(COMPRESSIONS)}, not {comp!r}")
+        raise UnsupportedOptionError(f"exr compression must be one of {', '.join(WRITE_COMPRESSIONS)}, "
+                                     f"not {comp!r}")
     header = {}
-    for key, value in image.attributes.items():
-        if key in STRUCTURAL or key == TYPES_ATTRIBUTE:
+    for key, value in attributes.items():
+        if key == TYPES_ATTRIBUTE or (key in STRUCTURAL and (multipart or key not in SINGLE_PART_METADATA)):
             continue
-        header[key] = _attribute_value(key, value)
+        if key in BINDING_TYPED:
+            header[key] = BINDING_TYPED[key](value)
+            continue
+        typ = types.get(key)
+        try:
+            header[key] = _binding_value(key, typ, value) if typ else None
+        except FramebufError:
+            header[key] = None            # the value changed kind: write it as what it is now
+        if header[key] is None:
+            header[key] = _binding_value(key, X.infer_attribute_type(key, value), value)
     header["compression"] = COMPRESSIONS[comp]
     if comp in ("dwaa", "dwab") and "dwa_level" in options:
         header["dwaCompressionLevel"] = float(options["dwa_level"])
-    if _truthy(options.get("tiled", False)):
+    tiled = _tiled_option(options.get("tiled"))
+    tiles = part.tiles if (tiled is None and part.kind == "tiledimage") else None
+    if tiled:
         tx, ty = _tile_size(options)
-        tiles = OpenEXR.TileDescription()
-        tiles.xSize, tiles.ySize = tx, ty
-        tiles.mode, tiles.roundingMode = OpenEXR.ONE_LEVEL, OpenEXR.ROUND_DOWN
+        tiles = {"x_size": tx, "y_size": ty, "level_mode": "one_level", "rounding_mode": "down"}
+    elif tiled is None and tiles and "tile_size" in options:
+        tx, ty = _tile_size(options)
+        tiles = dict(tiles, x_size=tx, y_size=ty)
+    if tiles:
+        desc = OpenEXR.TileDescription()
+        desc.xSize, desc.ySize = int(tiles["x_size"]), int(tiles["y_size"])
+        desc.mode = LEVEL_MODES[tiles["level_mode"]]
+        desc.roundingMode = OpenEXR.ROUND_UP if tiles.get("rounding_mode") == "up" else OpenEXR.ROUND_DOWN
         header["type"] = OpenEXR.tiledimage
-        header["tiles"] = tiles
+        header["tiles"] = desc
     else:
         header["type"] = OpenEXR.scanlineimage
-    hints = []
-    for layer in image.layers:
-        if layer.channels and not any(c in ";:" for c in layer.channels[0] + layer.name):
-            hints.append(f"{layer.channels[0]}:{layer.datatype.name}:{layer.name}")
-    header[TYPES_ATTRIBUTE] = ";".join(hints)
+    order = options.get("line_order") or part.line_order or "increasing_y"
+    if order not in LINE_ORDERS:
+        raise UnsupportedOptionError(f"exr line_order must be one of {', '.join(LINE_ORDERS)}, not {order!r}")
+    if order == "random_y" and not tiles:
+        order = "increasing_y"            # random order exists for tiles only
+    header["lineOrder"] = LINE_ORDERS[order]
+    header["dataWindow"] = _box(window)
+    display = part.display_window or image.display_window or window
+    header["displayWindow"] = _box(display)
+    if multipart:
+        header["name"] = part.name
+        if part.view:
+            header["view"] = part.view
+    return header, comp, tiles
+
+
+def _flat(value, n: int, dtype):
+    arr = np.asarray(value, dtype).reshape(-1)
+    if arr.size != n:
+        raise ValueError(f"{arr.size} numbers, not {n}")
+    return arr
+
+
+#: attribute type -> the value the binding writes as that type. Types missing here go to the
+#: binding as their bytes (OpaqueAttribute), which it writes under their own type name.
+BINDING_VALUES = {
+    "string": lambda v: v if isinstance(v, str) else None,
+    "stringvector": lambda v: [str(x) for x in v] if not isinstance(v, str) else None,
+    "int": lambda v: int(v) if float(v) == int(v) else None,
+    "float": float,
+    "double": lambda v: np.array([float(v)], np.float64),
+    "v2i": lambda v: _flat(v, 2, np.int32), "v2f": lambda v: _flat(v, 2, np.float32),
+    "v2d": lambda v: _flat(v, 2, np.float64), "v3i": lambda v: _flat(v, 3, np.int32),
+    "v3f": lambda v: _flat(v, 3, np.float32), "v3d": lambda v: _flat(v, 3, np.float64),
+    "m33f": lambda v: _flat(v, 9, np.float32).reshape(3, 3),
+    "m44f": lambda v: _flat(v, 16, np.float32).reshape(4, 4),
+    "m33d": lambda v: _flat(v, 9, np.float64).reshape(3, 3),
+    "m44d": lambda v: _flat(v, 16, np.float64).reshape(4, 4),
+    "box2i": lambda v: tuple(_flat(v, 4, np.int32).reshape(2, 2)),
+    "box2f": lambda v: tuple(_flat(v, 4, np.float32).reshape(2, 2)),
+    "chromaticities": lambda v: tuple(float(x) for x in _flat(v, 8, np.float64)),
+    "envmap": lambda v: OpenEXR.Envmap({"latlong": 0, "cube": 1}.get(v, v)),
+}
+
+
+def _binding_value(name: str, typ: str, value):
+    """``value`` as the binding must be handed it to write an attribute of type ``typ``."""
+    if isinstance(value, X.Opaque) or typ not in BINDING_VALUES:
+        return OpenEXR.OpaqueAttribute(X.pack_attribute(name, typ, value), typ)
+    try:
+        out = BINDING_VALUES[typ](value)
+    except (TypeError, ValueError, OverflowError, KeyError) as exc:
+        raise FramebufError(f"exr: header attribute {name!r} does not fit type {typ}: {exc}") from None
+    if out is None:
+        raise FramebufError(f"exr: header attribute {name!r} does not fit type {typ}: {value!r}")
+    return out
+
+
+def _crop(layer: Layer, window, origin) -> Layer:
+    """A layer's pixels over ``window`` (file coordinates) out of the set's grid at ``origin``."""
+    x0, y0, x1, y1 = window
+    gx, gy = origin
+    if (x0 - gx, y0 - gy) == (0, 0) and layer.pixels.shape[:2] == (y1 - y0 + 1, x1 - x0 + 1):
+        return layer
+    px = layer.pixels[y0 - gy: y1 - gy + 1, x0 - gx: x1 - gx + 1]
+    if px.shape[:2] != (y1 - y0 + 1, x1 - x0 + 1):
+        raise FramebufError(f"exr: buffer {layer.name!r} does not cover its part's data window {window}")
+    return Layer(layer.name, layer.datatype, px, layer.channels, part=layer.part, view=layer.view,
+                 pixel_types=layer.pixel_types, sampling=layer.sampling, window=layer.window)
+
+
+def _decimate(a: np.ndarray, sampling, window) -> np.ndarray:
+    xs, ys = sampling
+    x0, y0, _, _ = window
+    return np.ascontiguousarray(a[(-y0) % ys::ys, (-x0) % xs::xs])
+
+
+def build_header(image: Image, options) -> dict:
+    """The header of a single-part write (kept for callers that only want the header)."""
+    part = image.parts[0] if image.parts else FilePart()
+    window = _image_window(image)
+    header, _, _ = _header(part, image.attributes, part.attribute_types, options, image, window, False)
     return header
+
+
+def _image_window(image: Image) -> tuple:
+    x0, y0 = image.origin
+    return (x0, y0, x0 + image.width - 1, y0 + image.height - 1)
+
+
+def _multipart_option(value) -> bool | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in ("1", "on", "true", "yes"):
+            return True
+        if word in ("0", "off", "false", "no"):
+            return False
+        raise UnsupportedOptionError(f"exr option multipart takes on/off, not {value!r}")
+    return bool(value)
+
+
+def _hints_needed(layers: list[Layer], part: FilePart, multipart: bool) -> str:
+    """``framebufTypes`` entries for the layers our reader would not give back as they are
+    (type or name); empty for a copy of a file whose channels already say everything."""
+    chans = []
+    for layer in layers:
+        types = layer.pixel_types or (("uint",) * len(layer.channels) if layer.datatype.name == "tag" else
+                                      ("half",) * len(layer.channels) if layer.datatype.sample in ("f16", "u8")
+                                      else ("float",) * len(layer.channels))
+        xs, ys = layer.sampling or (1, 1)
+        chans += [X.Channel(c, t, xs, ys) for c, t in zip(layer.channels, types)]
+    chans.sort(key=lambda c: c.name)
+    attrs = {"name": part.name, "view": part.view} if part.view else {"name": part.name}
+    fake = X.Part(0, attrs, chans)
+    exr = X.ExrFile("", 2, X._MULTIPART if multipart else 0, [fake])
+    expect = {p.channels[0]: (p.datatype, p.name) for p in plan_part(exr, fake)}
+    hints = []
+    for layer in layers:
+        if not layer.channels or any(c in ";:" for c in layer.channels[0] + layer.name):
+            continue
+        name = layer.name or expect.get(layer.channels[0], ("", ""))[1]
+        if expect.get(layer.channels[0]) != (layer.datatype.name, name):
+            hints.append(f"{layer.channels[0]}:{layer.datatype.name}:{layer.name}")
+    return ";".join(hints)
 
 
 def write(path, image: Image, options) -> None:
     threads = _threads()
-    header = build_header(image, options)
-    channels: dict = {}
+    file_parts = list(image.parts) if image.parts else [FilePart()]
+    by_part: dict[int, list[Layer]] = {}
     for layer in image.layers:
-        channels.update(_channel_arrays(layer))
-    OpenEXR.File(header, channels, num_threads=threads).write(str(path))
-
-
-# -- reading -----------------------------------------------------------------------------------
-
-def _split(name: str) -> tuple[str, str]:
-    prefix, dot, suffix = name.rpartition(".")
-    return (prefix, suffix) if dot else ("", name)
-
-
-def _hints(header: dict) -> dict:
-    out = {}
-    for entry in str(header.get(TYPES_ATTRIBUTE, "")).split(";"):
-        parts = entry.split(":")
-        if len(parts) == 3:
-            out[parts[0]] = (parts[1], parts[2])
-    return out
-
-
-def _as_layer(name: str, chans: list[tuple[str, np.ndarray]], dtname: str) -> Layer:
-    dt = datatype(dtname)
-    arrays = [a for _, a in chans]
-    if dt.sample == "u8":
-        px = np.stack([np.clip(np.rint(a.astype(np.float32) * 255.0), 0, 255) for a in arrays], -1)
-    else:
-        px = np.stack(arrays, axis=-1)
-    return Layer(name, dt, np.ascontiguousarray(px.astype(dt.file_dtype, copy=False)),
-                 tuple(c for c, _ in chans))
-
-
-def _colour_type(kind: str, arrays) -> str:
-    is_float = any(a.dtype == np.float32 for a in arrays)
-    return kind + ("_fp" if is_float else "_h")
-
-
-def group_channels(channels: dict, hints: dict | None = None) -> list[Layer]:
-    """Channels {full name: 2-D array} to typed layers (module docstring gives the rules)."""
-    hints = hints or {}
-    groups: dict[str, dict[str, np.ndarray]] = {}
-    for full in channels:
-        prefix, suffix = _split(full)
-        groups.setdefault(prefix, {})[suffix] = channels[full]
-    layers = []
-
-    def full(prefix, suffix):
-        return f"{prefix}.{suffix}" if prefix else suffix
-
-    for prefix, chans in groups.items():
-        rest = dict(chans)
-
-        def take(letters):
-            return [(full(prefix, c), rest.pop(c)) for c in letters]
-
-        def hinted(letters, default_type, default_name):
-            """The type and buffer name our writer recorded for this channel group, if any."""
-            first = full(prefix, letters[0])
-            dtname, bufname = hints.get(first, (None, None))
-            if dtname in DATATYPES and datatype(dtname).components == len(letters):
-                return dtname, bufname
-            return default_type, default_name
-
-        if all(c in rest and rest[c].dtype != np.uint32 for c in "RGB"):
-            letters = "RGBA" if "A" in rest and rest["A"].dtype != np.uint32 else "RGB"
-            kind = "rgba" if letters == "RGBA" else "rgb"
-            dtname, name = hinted(letters, _colour_type(kind, [rest[c] for c in letters]), prefix)
-            layers.append(_as_layer(name, take(letters), dtname))
-        if all(c in rest and rest[c].dtype == np.float32 for c in "XYZ"):
-            motion = any(w in prefix.lower() for w in MOTION_WORDS)
-            dtname, name = hinted("XYZ", "m" if motion else "n", prefix)
-            layers.append(_as_layer(name, take("XYZ"), dtname))
-        for suffix in list(rest):
-            arr = rest[suffix]
-            single = len(rest) == 1 and not any(layer.name == prefix for layer in layers)
-            name = prefix if single else full(prefix, suffix)
-            if arr.dtype == np.uint32:
-                default = "tag"
-            elif suffix == "Z":
-                default = "z"
-            else:
-                default = "a_fp" if arr.dtype == np.float32 else "a_h"
-            dtname, name = hinted([suffix], default, name)
-            if default == "z" and arr.dtype != np.float32:
-                arr = arr.astype(np.float32)
-            rest.pop(suffix)
-            layers.append(_as_layer(name, [(full(prefix, suffix), arr)], dtname))
-    # the bare (primary) colour layer first, as written
-    layers.sort(key=lambda layer: (layer.channels[0] not in ("R", "A"), ))
-    return layers
-
-
-def read(path, options) -> Image:
-    threads = _threads()
+        index = layer.part if layer.part is not None and layer.part < len(file_parts) else None
+        by_part.setdefault(index if index is not None else _first_part(image), []).append(layer)
+    order = sorted(by_part)
+    asked = _multipart_option(options.get("multipart"))
+    if asked is False and len(order) > 1:
+        raise FramebufError(f"exr: the buffers belong to {len(order)} parts; multipart=off cannot "
+                            f"write them (choose buffers of one part)")
+    multipart = len(order) > 1 or bool(asked)
+    written = []
+    for out_index, pi in enumerate(order):
+        part = file_parts[pi]
+        layers = by_part[pi]
+        window = _part_window(part, layers, image)
+        # the set's own attributes are its first part's (edits to FrameBufferSet.attributes land)
+        attributes = image.attributes if out_index == 0 else part.attributes
+        header, comp, tiles = _header(part, attributes, part.attribute_types, options, image, window,
+                                      multipart)
+        channels = {}
+        stored = []
+        for layer in layers:
+            layer = _crop(layer, window, image.origin)
+            for name, a in zip(layer.channels, _pixel_arrays(layer)):
+                xs, ys = layer.sampling or (1, 1)
+                if (xs, ys) != (1, 1):
+                    a = _decimate(a, (xs, ys), window)
+                    # the binding (3.5) wants a window-sized array and stores its first
+                    # len(samples) values as the sub-sampled raster
+                    carrier = np.zeros((window[3] - window[1] + 1, window[2] - window[0] + 1), a.dtype)
+                    carrier.reshape(-1)[: a.size] = a.reshape(-1)
+                    channels[name] = OpenEXR.Channel(name, carrier, xs, ys)
+                else:
+                    a = np.ascontiguousarray(a)
+                    channels[name] = a
+                stored.append((name, a))
+        hints = _hints_needed(layers, part, multipart)
+        if hints:
+            header[TYPES_ATTRIBUTE] = hints
+        levels = _source_chunks(part, tiles, comp, window, stored)
+        if tiles and tiles["level_mode"] != "one_level" and levels is None:
+            desc = header["tiles"]
+            desc.mode = OpenEXR.ONE_LEVEL
+            header["tiles"] = desc
+        written.append((header, channels, part.name or f"part{out_index}", levels))
     try:
-        f = OpenEXR.File(str(path), separate_channels=True, num_threads=threads)
-        parts = f.parts
-        layers, attributes, info = [], {}, {"parts": len(parts)}
-        size = None
-        for index, part in enumerate(parts):
-            header = part.header
-            channels = {}
-            for cname, ch in part.channels.items():
-                if ch.xSampling != 1 or ch.ySampling != 1:
-                    info.setdefault("skipped_channels", []).append(cname)  # sub-sampled (luma/chroma)
-                    continue
-                key = f"{part.name()}.{cname}" if len(parts) > 1 and part.name() else cname
-                channels[key] = ch.pixels
-            shapes = {a.shape for a in channels.values()}
-            if len(shapes) > 1:
-                raise CorruptFileError(path, f"channels of part {index} differ in size: {shapes}")
-            if size is None and shapes:
-                size = shapes.pop()
-            elif shapes and shapes.pop() != size:
-                info.setdefault("skipped_parts", []).append(part.name() or index)
-                continue
-            layers += group_channels(channels, _hints(header))
-            if index == 0:
-                info["compression"] = COMPRESSION_NAMES.get(header.get("compression"), str(header.get("compression")))
-                info["tiled"] = header.get("type") == OpenEXR.tiledimage
-                info["dataWindow"] = tuple(tuple(int(v) for v in w) for w in header["dataWindow"])
-                info["displayWindow"] = tuple(tuple(int(v) for v in w) for w in header["displayWindow"])
-                for key, value in header.items():
-                    if key not in STRUCTURAL and key != TYPES_ATTRIBUTE:
-                        attributes[key] = value
+        if multipart:
+            OpenEXR.File([OpenEXR.Part(h, c, n) for h, c, n, _ in written]).write(str(path))
+        else:
+            header, channels, _, _ = written[0]
+            OpenEXR.File(header, channels, num_threads=threads).write(str(path))
     except FramebufError:
         raise
-    except MemoryError:
-        raise CorruptFileError(path, "EXR header asks for more memory than there is") from None
-    except Exception as exc:  # noqa: BLE001 - the bindings raise RuntimeError, ValueError ...
-        raise CorruptFileError(path, f"cannot decode EXR data: {exc or type(exc).__name__}") from None
-    if not layers:
-        raise CorruptFileError(path, "EXR file holds no readable channels")
-    return Image(layers, attributes=attributes, info=info)
+    except Exception as exc:  # noqa: BLE001 - the binding raises RuntimeError/ValueError ...
+        raise FramebufError(f"exr: cannot write {path}: {exc}") from None
+    kept = {i: chunks for i, (_, _, _, chunks) in enumerate(written) if chunks}
+    if kept:
+        X.replace_chunks(path, kept)
+
+
+def _first_part(image: Image) -> int:
+    """Where a buffer without a part goes: the part of the first buffer that has one."""
+    for layer in image.layers:
+        if layer.part is not None:
+            return layer.part
+    return 0
+
+
+def _part_window(part: FilePart, layers: list[Layer], image: Image) -> tuple:
+    """The data window a part is written with: its own (when it still lies inside the set's
+    grid), else the set's."""
+    grid = _image_window(image)
+    own = next((layer.window for layer in layers if layer.window), None) or part.data_window
+    if own and all(layer.window in (None, own) for layer in layers) and (
+            own[0] >= grid[0] and own[1] >= grid[1] and own[2] <= grid[2] and own[3] <= grid[3]):
+        if own != grid and not any(layer.window for layer in layers):
+            return grid    # the set was cropped or expanded as a whole: its window wins
+        return tuple(own)
+    return grid
+
+
+#: compressions whose decode-encode round trip changes values: their chunks are copied instead
+LOSSY = {"b44", "b44a", "dwaa", "dwab", "pxr24"}
+
+
+def _source_chunks(part: FilePart, tiles, comp, window, stored: list[tuple[str, np.ndarray]]):
+    """The part's chunks as the source file stores them, when this write would store exactly
+    what they decode to (same compression, tiling, window, channels and pixels) and copying
+    matters: mip levels (the binding writes level 0 only) and lossy compressions. Else None,
+    with a :class:`DroppedWarning` when mip levels are lost."""
+    src = part.extra.get("source")
+    multilevel = bool(tiles) and tiles["level_mode"] != "one_level"
+    if not src or not (multilevel or comp in LOSSY):
+        if multilevel:
+            warnings.warn(DroppedWarning(f"mip/rip levels of part {part.name or 0!r} not kept (the "
+                                         f"buffers were not read from a file); wrote level 0 only"),
+                          stacklevel=3)
+        return None
+    path, index, size, mtime, level = src
+    reason = None
+    try:
+        st = os.stat(path)
+        changed = (st.st_size, st.st_mtime_ns) != (size, mtime)
+    except OSError:
+        changed = True
+    if level != (0, 0):
+        reason = f"level {level} was read, not level 0"
+    elif changed:
+        reason = "the file read has changed since"
+    elif comp != part.compression or tiles != part.tiles or tuple(window) != tuple(part.data_window):
+        reason = "the compression, tiling or data window changed"
+    else:
+        exr = X.read_header(path)
+        sp = exr.parts[index]
+        names = {c.name: c for c in sp.channels}
+        kinds = {np.dtype(np.float16): "half", np.dtype(np.float32): "float", np.dtype(np.uint32): "uint"}
+        if sorted(names) != sorted(n for n, _ in stored) or any(
+                kinds.get(a.dtype) != names[n].pixel_type for n, a in stored):
+            reason = "the channels changed"
+        else:
+            source = _decode(exr, [BufferPlan("", "a_h", index, [n for n, _ in stored],
+                                              [names[n].pixel_type for n, _ in stored])], (0, 0))
+            if any(not np.array_equal(np.ascontiguousarray(source[(index, n)]).view(np.uint8),
+                                      np.ascontiguousarray(a).view(np.uint8))
+                   for n, a in stored):
+                reason = "the pixels changed"
+            else:
+                return X.raw_chunks(exr, sp)
+    if multilevel:
+        warnings.warn(DroppedWarning(
+            f"mip/rip levels of part {part.name or 0!r} not kept ({reason}); wrote level 0 only"),
+            stacklevel=3)
+    return None
 
 
 @hookimpl
 def framebuf_formats():
     return [FormatSpec(
         name="exr",
-        description="OpenEXR: half/float colour, alpha, depth, normals, motion; several buffers per file",
+        description="OpenEXR: parts, views, windows, header attributes, half/float/uint channels",
         extensions=("exr",),
         datatypes=DATATYPES,
         default_datatype="rgba_h",
         writer=write,
         reader=read,
-        compressions=tuple(COMPRESSIONS),
+        compressions=WRITE_COMPRESSIONS + ("htj2k256", "htj2k32"),
         default_compression="rle",
         options={
-            "tiled": "on/off: one-level tiles instead of scanlines (default off)",
+            "tiled": "on/off: tiles instead of scanlines (default: as the input; else off)",
             "tile_size": "tile edge N or WxH in pixels (default 32, as mental ray 3.8)",
             "dwa_level": "DWAA/DWAB compression level (default 45)",
+            "line_order": "increasing_y, decreasing_y or random_y (tiles; default: as the input)",
+            "multipart": "on: a multi-part file even for one part; off: refuse several parts "
+                         "(default: one part per part the buffers came from)",
         },
+        read_options=READ_OPTIONS,
         multi_layer=True,
         max_width=2**31 - 1,
         max_height=2**31 - 1,
         sniff=lambda head: head[:4] == b"\x76\x2f\x31\x01",
-        notes="rgba/rgb/a are written as HALF holding k/255; *_h HALF; *_fp, z, n, m FLOAT; tag is "
-              "refused (not in mental ray's list). Primary buffer R G B A, others name.R ...; "
-              "standard depth Z, user depth name.Z; normals/motion name.X/.Y/.Z. Default compression "
-              "rle as mental ray 3.8; scanline unless tiled on. A framebufTypes string attribute "
-              "keeps the exact data types for our reader.",
+        notes="Reads and writes back every part, window, view, attribute (with its type), "
+              "per-channel pixel type and sub-sampling; mip levels copied when level 0 is "
+              "unchanged. rgba/rgb/a are written as HALF holding k/255; *_h HALF; *_fp, z, n, m "
+              "FLOAT; tag UINT. New buffers: primary R G B A, others name.R ...; standard depth Z. "
+              "Default compression rle as mental ray 3.8 (a file read keeps its own). Deep files "
+              "are refused.",
     )]

@@ -291,6 +291,7 @@ NOTES = (
 def framebuf_formats():
     return [FormatSpec(
         name="map",
+        read_options={"level": "pyramid level to read (0 = full resolution)"},
         description="memory-mappable texture with optional filter pyramid (framebuf's own layout)",
         extensions=("map",),
         datatypes=tuple(DATATYPES),

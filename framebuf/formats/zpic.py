@@ -124,6 +124,8 @@ NOTES = (
 def framebuf_formats():
     return [FormatSpec(
         name="Zpic",
+        read_options={"width": "pixels per row (a Zpic has no header; default from the companion PIC)",
+                      "height": "rows (default from the companion PIC, else the file size / width)"},
         description="Softimage depth map (raw float32, size from the companion PIC)",
         extensions=("zpic",),
         datatypes=("z",),
