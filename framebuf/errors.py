@@ -63,6 +63,16 @@ class CorruptFileError(FramebufError):
         super().__init__(f"{self.path}: {reason}")
 
 
+class UnsupportedFeatureError(FramebufError):
+    """A well-formed file that uses a feature of its format framebuf does not decode (e.g. TIFF
+    SGI LogLuv compression); the message names the feature."""
+
+    def __init__(self, path, feature: str):
+        self.path = str(path)
+        self.feature = feature
+        super().__init__(f"{self.path}: {feature} is not supported")
+
+
 class BufferError_(FramebufError):
     """Misuse of a framebuffer: wrong shape, unknown buffer name, resolution mismatch."""
 
