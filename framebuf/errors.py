@@ -63,13 +63,14 @@ class CorruptFileError(FramebufError):
         super().__init__(f"{self.path}: {reason}")
 
 
-class UnsupportedFileError(FramebufError):
-    """A well-formed file using a feature framebuf does not read (yet): the message names it."""
+class UnsupportedFeatureError(FramebufError):
+    """A well-formed file that uses a feature of its format framebuf does not decode (e.g. TIFF
+    SGI LogLuv compression, deep OpenEXR); the message names the feature."""
 
     def __init__(self, path, feature: str):
         self.path = str(path)
         self.feature = feature
-        super().__init__(f"{self.path}: {feature}")
+        super().__init__(f"{self.path}: {feature} is not supported")
 
 
 class DroppedWarning(UserWarning):

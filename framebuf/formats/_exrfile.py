@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
-from ..errors import CorruptFileError, FramebufError, UnsupportedFileError
+from ..errors import CorruptFileError, FramebufError, UnsupportedFeatureError
 
 try:  # libdeflate is about 3x faster than zlib at inflating EXR chunks
     import imagecodecs as _ic
@@ -1003,7 +1003,7 @@ def read_channels(path, names=None, exr: ExrFile | None = None, threads: int | N
         raise FramebufError(f"{exr.path}: no channel {', '.join(map(repr, missing))}; "
                             f"channels: {', '.join(index)}")
     if exr.deep:
-        raise UnsupportedFileError(exr.path, "deep OpenEXR (per-pixel sample lists) is not read yet")
+        raise UnsupportedFeatureError(exr.path, "deep OpenEXR (per-pixel sample lists)")
     level = tuple(level)
     by_part: dict[int, list[str]] = {}
     for n in names:
@@ -1024,10 +1024,9 @@ def read_channels(path, names=None, exr: ExrFile | None = None, threads: int | N
                         result[n] = arr
                 else:
                     if level != (0, 0) and part.is_tiled:
-                        raise UnsupportedFileError(
-                            exr.path, f"mip level {level} of a {part.compression} file: the "
-                            f"OpenEXR binding decodes level 0 only (framebuf reads other levels "
-                            f"of none/rle/zips/zip files)")
+                        raise UnsupportedFeatureError(
+                            exr.path, f"reading mip level {level} of a {part.compression} part "
+                            f"(the OpenEXR binding decodes level 0 only)")
                     if fallback is None:
                         fallback = _read_fallback(exr, threads)
                     for n in wanted:

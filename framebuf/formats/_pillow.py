@@ -15,6 +15,9 @@ from ..datatypes import datatype
 from ..errors import CorruptFileError, FramebufError, UnsupportedDataTypeError
 from .base import Image, Layer
 
+#: EXIF tag of the picture's orientation (1 = upright ... 8), reported as the ``Orientation`` attribute
+EXIF_ORIENTATION = 0x0112
+
 #: Pillow mode of each 8-bit data type we hand to Pillow.
 MODES = {"rgb": "RGB", "rgba": "RGBA"}
 
@@ -54,6 +57,12 @@ def read_file(path: str, fmt: str, pil_formats: tuple[str, ...], keep_alpha: boo
             with PILImage.open(path, formats=list(pil_formats)) as im:
                 im.load()
                 info = {"mode": im.mode, "format": fmt}
+                attrs = {}
+                orientation = im.getexif().get(EXIF_ORIENTATION)
+                if isinstance(orientation, int) and 1 <= orientation <= 8:
+                    # reported, not applied: OpenImageIO does the same, and a reader that rotated
+                    # would change the size a render's other passes are matched against
+                    attrs["Orientation"] = orientation
                 for key in ("dpi", "compression", "progressive"):
                     if key in im.info:
                         info[key] = im.info[key]
@@ -81,4 +90,4 @@ def read_file(path: str, fmt: str, pil_formats: tuple[str, ...], keep_alpha: boo
     if px.ndim != 3 or px.shape[0] == 0 or px.shape[1] == 0:
         raise CorruptFileError(path, f"{fmt} image has no pixels")
     dt = datatype({"RGBA": "rgba", "RGB": "rgb"}.get(mode, mode))
-    return Image([Layer("", dt, np.ascontiguousarray(px), dt.channels)], info=info)
+    return Image([Layer("", dt, np.ascontiguousarray(px), dt.channels)], attributes=attrs, info=info)

@@ -811,3 +811,39 @@ def hdr_decode(data, pos, out):
                 x += 1
                 shift = 0
     return OK, pos
+
+
+@njit(cache=True)
+def tga_decode_rle(data, pos, out):
+    """Targa RLE packets into ``out`` (pixels x bytes per pixel), packets allowed to cross
+    scanlines (the TGA 2.0 spec forbids it, the conformance suite and many writers do it):
+    header bit 7 set = one pixel repeated (h & 127) + 1 times, else (h & 127) + 1 literal pixels.
+    Returns (status, position after the last packet)."""
+    n = data.shape[0]
+    npix = out.shape[0]
+    bpp = out.shape[1]
+    done = 0
+    while done < npix:
+        if pos >= n:
+            return TRUNCATED, pos
+        head = data[pos]
+        pos += 1
+        count = (head & 0x7F) + 1
+        if done + count > npix:
+            count = npix - done          # a last packet longer than the picture: keep what fits
+        if head & 0x80:
+            if pos + bpp > n:
+                return TRUNCATED, pos
+            for k in range(count):
+                for b in range(bpp):
+                    out[done + k, b] = data[pos + b]
+            pos += bpp
+        else:
+            if pos + count * bpp > n:
+                return TRUNCATED, pos
+            for k in range(count):
+                for b in range(bpp):
+                    out[done + k, b] = data[pos + k * bpp + b]
+            pos += count * bpp
+        done += count
+    return OK, pos

@@ -55,7 +55,7 @@ from ..buffers import FilePart
 from ..convert import to_half
 from ..datatypes import datatype
 from ..errors import (
-    CorruptFileError, DroppedWarning, FramebufError, UnsupportedDataTypeError, UnsupportedFileError,
+    CorruptFileError, DroppedWarning, FramebufError, UnsupportedDataTypeError, UnsupportedFeatureError,
     UnsupportedOptionError,
 )
 from ..hookspecs import hookimpl
@@ -387,9 +387,9 @@ def _decode(exr: X.ExrFile, plans: list[BufferPlan], level) -> dict[tuple[int, s
                 out.update({(pi, n): a for n, a in zip(names, arrays)})
                 continue
             if lv != (0, 0):
-                raise UnsupportedFileError(
-                    exr.path, f"mip level {lv} of a {part.compression} part: the OpenEXR binding "
-                    f"decodes level 0 only (framebuf reads other levels of none/rle/zips/zip parts)")
+                raise UnsupportedFeatureError(
+                    exr.path, f"reading mip level {lv} of a {part.compression} part (the OpenEXR "
+                    f"binding decodes level 0 only; framebuf reads other levels of none/rle/zips/zip)")
             if fallback is None:
                 fallback = _binding_read(exr, threads)
             for n in names:
@@ -463,8 +463,8 @@ def read(path, options) -> Image:
     _threads()
     exr = X.read_header(path)
     if exr.deep:
-        raise UnsupportedFileError(path, "deep OpenEXR (per-pixel sample lists) is not read yet; "
-                                         "framebuf info shows its header")
+        raise UnsupportedFeatureError(path, "deep OpenEXR (per-pixel sample lists; framebuf info "
+                                            "shows the header)")
     luminance = str(options.get("luminance", "keep")).strip().lower()
     if luminance not in ("keep", "rgb"):
         raise UnsupportedOptionError(f"exr read option luminance must be keep or rgb, not {luminance!r}")

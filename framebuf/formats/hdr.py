@@ -18,8 +18,14 @@ Choices (also in ``notes``):
   scaled by it. The reader multiplies repeated EXPOSURE lines (Radiance's rule) into the
   ``exposure`` attribute and leaves the pixels alone.
 * Runs shorter than 3 bytes stay inside literals; runs hold at most 127 bytes, literals 128.
-* The reader takes ``-Y H +X W`` and ``+Y H +X W`` (flipped on read), new-style RLE, flat and
-  old-style run (1, 1, 1, n) pixels; it refuses the XYZE format and other orientations.
+* The reader takes all eight resolution lines (``-Y H +X W`` ... ``+X W -Y H``, any spacing) and
+  turns the picture upright on read: the resolution line is the raster's scan order, as TGA's
+  origin bits and BMP's sign of the height are, so the buffer's row 0 is the picture's top row
+  (HACKING.md). The line read is kept in ``info["orientation"]``; no ``Orientation`` attribute
+  is set because nothing is left to rotate. (OpenImageIO instead returns the scanlines in file
+  order and reports the EXIF ``Orientation`` 1-8 it implies.) New-style RLE, flat and old-style
+  run (1, 1, 1, n) pixels are read; a file without the ``#?RADIANCE`` / ``#?RGBE`` line (and no
+  other ``#?`` line) is still read when its header has a ``FORMAT=32-bit_rle_rgbe`` line. XYZE is refused.
 """
 
 from __future__ import annotations
@@ -36,7 +42,20 @@ from .base import FormatSpec, Image, Layer
 from ._files import read_bytes
 
 MAX_HEADER = 1 << 16  # a text header longer than this is taken as corrupt, not searched forever
-_RES = re.compile(rb"^([-+])Y (\d+) \+X (\d+)$")
+_RES = re.compile(rb"^([-+])([XY])[ \t]*(\d+)[ \t]+([-+])([XY])[ \t]*(\d+)$")
+
+#: resolution line (slow axis, fast axis) -> how the decoded scanlines (one per slow step) become
+#: the upright picture: (transpose, flip rows, flip columns) applied in that order
+ORIENTATIONS = {
+    (b"-Y", b"+X"): (False, False, False),
+    (b"-Y", b"-X"): (False, False, True),
+    (b"+Y", b"-X"): (False, True, True),
+    (b"+Y", b"+X"): (False, True, False),
+    (b"+X", b"+Y"): (True, True, False),
+    (b"-X", b"+Y"): (True, True, True),
+    (b"-X", b"-Y"): (True, False, True),
+    (b"+X", b"-Y"): (True, False, False),
+}
 
 
 def sniff(head: bytes) -> bool:
@@ -72,13 +91,16 @@ def _write(path: str, image: Image, options: dict) -> None:
 
 def _read(path: str, options: dict) -> Image:
     data = read_bytes(path)
-    if not sniff(data[:10]):
-        raise CorruptFileError(path, "not a Radiance file (no '#?RADIANCE' line)")
     blank = data.find(b"\n\n", 0, MAX_HEADER)
+    magic = sniff(data[:10])
+    # no magic line is tolerated (OpenImageIO reads such files) but another "#?" program type is not
+    if not magic and (data.startswith(b"#?") or blank < 0
+                      or b"\nFORMAT=32-bit_rle_rgbe" not in b"\n" + data[:blank]):
+        raise CorruptFileError(path, "not a Radiance file (no '#?RADIANCE' line and no FORMAT line)")
     if blank < 0:
         raise CorruptFileError(path, "no end of the text header (truncated or not Radiance)")
     exposure = 1.0
-    for line in data[:blank].split(b"\n")[1:]:
+    for line in data[:blank].split(b"\n")[1 if magic else 0:]:
         if line.startswith(b"FORMAT="):
             fmt = line[7:].strip()
             if fmt != b"32-bit_rle_rgbe":
@@ -92,9 +114,10 @@ def _read(path: str, options: dict) -> Image:
     if eol < 0:
         raise CorruptFileError(path, "no resolution line after the header (truncated)")
     m = _RES.match(data[blank + 2:eol].strip())
-    if not m:
-        raise CorruptFileError(path, f"unsupported resolution line {data[blank + 2:eol]!r}; expected -Y H +X W")
-    h, w = int(m.group(2)), int(m.group(3))
+    axes = (m.group(1) + m.group(2), m.group(4) + m.group(5)) if m else None
+    if axes not in ORIENTATIONS:
+        raise CorruptFileError(path, f"bad resolution line {data[blank + 2:eol]!r}; expected e.g. -Y H +X W")
+    h, w = int(m.group(3)), int(m.group(6))      # scanlines, pixels per scanline
     if h == 0 or w == 0 or h * w > (len(data) - eol) * 128 + 128:
         # an RLE byte describes at most 127 pixels of a plane; more is impossible, not just large
         raise CorruptFileError(path, f"image size {w}x{h} does not fit the {len(data)}-byte file")
@@ -102,19 +125,26 @@ def _read(path: str, options: dict) -> Image:
     status, _pos = _rle.hdr_decode(np.frombuffer(data, np.uint8), eol + 1, pixels)
     if status != _rle.OK:
         raise CorruptFileError(path, _rle.STATUS_TEXT[status])
-    if m.group(1) == b"+":
-        pixels = np.ascontiguousarray(pixels[::-1])
+    transpose, flip_rows, flip_columns = ORIENTATIONS[axes]
+    if transpose:
+        pixels = pixels.transpose(1, 0, 2)
+    if flip_rows:
+        pixels = pixels[::-1]
+    if flip_columns:
+        pixels = pixels[:, ::-1]
+    pixels = np.ascontiguousarray(pixels)
     dt = datatype("rgbe")
     attrs = {"exposure": exposure} if exposure != 1.0 else {}
     return Image([Layer("", dt, pixels, dt.channels)], attributes=attrs,
-                 info={"exposure": exposure, "orientation": f"{m.group(1).decode()}Y +X"})
+                 info={"exposure": exposure, "orientation": b" ".join(axes).decode()})
 
 
 NOTES = (
     "Text header '#?RADIANCE', FORMAT=32-bit_rle_rgbe, EXPOSURE from the exposure attribute "
     "(default 1, pixels not scaled), '-Y H +X W' (top row first). Compression rle (default): "
     "new-style RLE scanlines (2 2 W>>8 W&255, planar R G B E); none, or widths outside 8..32767: "
-    "flat 4-byte pixels. The reader also takes +Y files and old-style run pixels."
+    "flat 4-byte pixels. The reader takes all eight resolution-line orientations (any spacing) and turns the picture "
+    "upright, old-style run pixels, and headers without the '#?RADIANCE' line."
 )
 
 

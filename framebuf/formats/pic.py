@@ -33,7 +33,7 @@ import struct
 import numpy as np
 
 from ..datatypes import datatype
-from ..errors import CorruptFileError, UnsupportedOptionError
+from ..errors import CorruptFileError, UnsupportedFeatureError, UnsupportedOptionError
 from ..hookspecs import hookimpl
 from . import _rle
 from .base import FormatSpec, Image, Layer
@@ -103,7 +103,7 @@ def _read(path: str, options: dict) -> Image:
         chained, bits, ptype, mask = PACKET.unpack_from(data, pos)
         pos += PACKET.size
         if bits != 8:
-            raise CorruptFileError(path, f"{bits}-bit channel packets are not supported (only 8)")
+            raise UnsupportedFeatureError(path, f"Softimage PIC {bits}-bit channel packets (only 8-bit)")
         if ptype & 3 not in (RAW, PURE_RLE, MIXED_RLE):
             raise CorruptFileError(path, f"unknown packet compression type {ptype}")
         idx = [i for bit, i in CHANNEL_BITS if mask & bit]

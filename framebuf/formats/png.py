@@ -10,10 +10,17 @@ unless ``premultiply off`` (PNG itself defines straight alpha)."""
 
 from __future__ import annotations
 
+import struct
+
+import imagecodecs
+import numpy as np
+
+from ..datatypes import datatype
 from ..errors import CorruptFileError, UnsupportedOptionError
 from ..hookspecs import hookimpl
 from . import _pillow
-from .base import FormatSpec
+from ._files import read_bytes
+from .base import FormatSpec, Image, Layer
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 DEFAULT_LEVEL = 4
@@ -35,16 +42,41 @@ def write(path, image, options):
     _pillow.write_layer(path, image, "png", "PNG", compress_level=_level(options))
 
 
+#: decoded samples per pixel -> (8-bit type, 16-bit type); grey + alpha is widened to RGBA
+READ_TYPES = {1: ("s", "s_16"), 2: ("rgba", "rgba_16"), 3: ("rgb", "rgb_16"), 4: ("rgba", "rgba_16")}
+#: deflate expands at most about 1032:1; a header asking for far more pixels is damaged
+MAX_EXPANSION = 1100
+
+
 def read(path, options):
-    image = _pillow.read_file(path, "png", ("PNG",))
-    # Pillow stops after the image data: a file cut after it (or inside the last CRC) would pass
-    with open(path, "rb") as fh:
-        fh.seek(0, 2)
-        fh.seek(max(0, fh.tell() - 4096))
-        tail = fh.read()
-    if IEND_CHUNK not in tail:
+    """Decode with libpng (imagecodecs): 16-bit samples stay 16-bit, palettes become RGB(A), a
+    tRNS chunk (palette alpha or grey / RGB colour key) becomes an alpha channel, 1/2/4-bit grey
+    is scaled to 8 bits, as OpenImageIO reads them. Gamma and ICC chunks are reported by neither
+    and not applied."""
+    data = read_bytes(path, len(SIGNATURE) + 25, "PNG")
+    if not data.startswith(SIGNATURE) or data[12:16] != b"IHDR":
+        raise CorruptFileError(path, "not a png file (bad signature or header)")
+    width, height, depth, colour = struct.unpack(">IIBB", data[16:26])
+    if width == 0 or height == 0:
+        raise CorruptFileError(path, f"png image has no pixels ({width}x{height})")
+    if width * height * 8 > len(data) * MAX_EXPANSION + (1 << 24):
+        raise CorruptFileError(path, f"png size {width}x{height} is implausible for a {len(data)}-byte file")
+    # libpng stops after the image data: a file cut after it (or inside the last CRC) would pass
+    if IEND_CHUNK not in data[-4096:]:
         raise CorruptFileError(path, "PNG file is truncated: no IEND chunk at its end")
-    return image
+    try:
+        px = imagecodecs.png_decode(data)
+    except Exception as exc:  # noqa: BLE001 - libpng errors of every kind on bad data
+        raise CorruptFileError(path, f"cannot decode png data: {exc or type(exc).__name__}") from None
+    if px.ndim == 2:
+        px = px[:, :, None]
+    if px.ndim != 3 or px.shape[2] not in READ_TYPES or px.dtype not in (np.uint8, np.uint16):
+        raise CorruptFileError(path, f"png decoded to an unexpected layout {px.shape} {px.dtype}")
+    if px.shape[2] == 2:                                # grey + alpha -> RGBA
+        px = px[:, :, [0, 0, 0, 1]]
+    dt = datatype(READ_TYPES[px.shape[2]][px.dtype == np.uint16])
+    info = {"format": "png", "bit_depth": depth, "colour_type": colour}
+    return Image([Layer("", dt, np.ascontiguousarray(px), dt.channels)], info=info)
 
 
 @hookimpl
@@ -66,5 +98,6 @@ def framebuf_formats():
         notes="mental ray's 'RLE' for png is deflate, PNG's only compression, at level 4 by default "
               "(measured as small as level 6 and twice as fast with Pillow's zlib-ng). Written by Pillow; "
               "colour is stored as the buffer holds it (premultiplied unless premultiply off). "
-              "The reader turns grey, palette and 16-bit PNGs into 8-bit rgb/rgba.",
+              "The reader (libpng via imagecodecs) keeps 16-bit samples (rgb_16, rgba_16, s_16), turns "
+              "palettes into rgb/rgba and tRNS into alpha; grey stays one channel, grey+alpha becomes RGBA.",
     )]

@@ -24,8 +24,10 @@ Choices (also in ``notes``):
   most 32767 pixels a side. Text fields: ProgramName "framebuf", ColorChannel "rgb", Description
   from the ``description`` attribute, AuxData "depth" when Z is present; gamma, chromaticities
   and date are left empty (no claim is made about them).
-* The reader takes 1 or 3 colour channels with 0 or 1 matte of the same 8/16-bit type and float
-  auxiliary channels (the first is returned as ``z``); 16-bit files come back as ``rgba_16``.
+* The reader takes 1 or 3 colour channels with 0 or 1 matte of the same 8/16-bit integer type
+  (n-bit samples such as 10-bit scaled to the full 8/16-bit range) or float (raw little-endian
+  records, as IMGLIB and OpenImageIO write them), and float auxiliary channels (the first is
+  returned as ``z``); 16-bit files come back as ``rgba_16``, float ones as ``rgba_fp``.
 
 For RLB (same body, different header) the pieces are public: :data:`HEADER_SIZE`,
 :func:`encode_rla_body`, :func:`decode_rla_body`, :func:`pack_header`, :func:`unpack_header`.
@@ -38,7 +40,8 @@ import struct
 import numpy as np
 
 from ..datatypes import datatype
-from ..errors import CorruptFileError, FramebufError, ImageSizeError, UnsupportedDataTypeError
+from ..errors import (CorruptFileError, FramebufError, ImageSizeError, UnsupportedDataTypeError,
+                      UnsupportedFeatureError)
 from ..hookspecs import hookimpl
 from . import _rle
 from .base import FormatSpec, Image, Layer
@@ -150,6 +153,16 @@ def _write(path: str, image: Image, options: dict) -> None:
         fh.write(body)
 
 
+def _scale_bits(px: np.ndarray, bits: int, path) -> np.ndarray:
+    """n-bit samples to the full range of their 8/16-bit container, rounded (10-bit 1023 ->
+    65535), as OpenImageIO does; a sample above the n-bit maximum is clamped to it."""
+    full = px.dtype.itemsize * 8
+    if bits <= 0 or bits >= full or px.size == 0:
+        return px
+    top = (1 << bits) - 1
+    return ((np.minimum(px, top).astype(np.uint32) * ((1 << full) - 1) + top // 2) // top).astype(px.dtype)
+
+
 def _nbytes(ctype: int, bits: int) -> int:
     if ctype == CT_BYTE:
         return 1 if bits <= 8 else 2
@@ -168,21 +181,37 @@ def _read(path: str, options: dict) -> Image:
     nc, nm, na = hd["NumOfColorChannels"], hd["NumOfMatteChannels"], hd["NumOfAuxChannels"]
     if nc not in (1, 3) or nm not in (0, 1) or not 0 <= na <= 256:
         raise CorruptFileError(path, f"unsupported channel counts: {nc} colour, {nm} matte, {na} aux")
-    cbytes = _nbytes(hd["ColorChannelType"], hd["NumOfChannelBits"])
-    mbytes = _nbytes(hd["MatteChannelType"], hd["NumOfMatteBits"]) if nm else cbytes
-    if cbytes not in (1, 2) or mbytes != cbytes:
-        raise CorruptFileError(path, "unsupported channel types: colour and matte must both be 8- or 16-bit integers")
+    ctype, mtype = hd["ColorChannelType"], hd["MatteChannelType"] if nm else hd["ColorChannelType"]
     if na and hd["AuxChannelType"] != CT_FLOAT:
-        raise CorruptFileError(path, "only float auxiliary channels are supported")
-    if h * w * ((nc + nm) * cbytes + 4 * na) > 1024 * len(data) + (1 << 24):
-        # RLE packs at most 64:1 unless scanlines share records; far beyond that the header is damaged
-        raise CorruptFileError(path, f"image size {w}x{h} is implausible for a {len(data)}-byte file")
-    chans, aux = decode_rla_body(data, HEADER_SIZE, w, h, nc + nm, cbytes, na, path)
+        raise UnsupportedFeatureError(path, "RLA integer auxiliary channels")
+    if ctype == CT_FLOAT or mtype == CT_FLOAT:
+        # float colour (OpenImageIO / IMGLIB): raw little-endian float32 records like the aux ones
+        if ctype != mtype:
+            raise UnsupportedFeatureError(path, "RLA float colour with an integer matte (or the reverse)")
+        if h * w * 4 * (nc + nm + na) > len(data):
+            raise CorruptFileError(path, f"image size {w}x{h} does not fit the {len(data)}-byte file")
+        _, floats = decode_rla_body(data, HEADER_SIZE, w, h, 0, 1, nc + nm + na, path)
+        chans, aux = floats[:, :, :nc + nm], floats[:, :, nc + nm:]
+        suffix = "_fp"
+    else:
+        cbits, mbits = hd["NumOfChannelBits"], hd["NumOfMatteBits"] if nm else hd["NumOfChannelBits"]
+        cbytes, mbytes = _nbytes(ctype, cbits), _nbytes(mtype, mbits)
+        if cbytes not in (1, 2) or mbytes != cbytes:
+            raise UnsupportedFeatureError(
+                path, "RLA channel types other than 8/16-bit integer or float colour and matte")
+        if h * w * ((nc + nm) * cbytes + 4 * na) > 1024 * len(data) + (1 << 24):
+            # RLE packs at most 64:1 unless scanlines share records; far beyond that the header is damaged
+            raise CorruptFileError(path, f"image size {w}x{h} is implausible for a {len(data)}-byte file")
+        chans, aux = decode_rla_body(data, HEADER_SIZE, w, h, nc + nm, cbytes, na, path)
+        # 10- or 12-bit samples in 16-bit words (and 1-7 in bytes) fill their type's range
+        chans = np.concatenate([_scale_bits(chans[:, :, :nc], cbits, path),
+                                _scale_bits(chans[:, :, nc:], mbits, path)], axis=2)
+        suffix = "_16" if cbytes == 2 else ""
     if nc == 1:
         chans = np.concatenate([np.repeat(chans[:, :, :1], 3, axis=2), chans[:, :, 1:]], axis=2)
-    name = ("rgba" if nm else "rgb") + ("_16" if cbytes == 2 else "")
+    name = ("rgba" if nm else "rgb") + suffix
     dt = datatype(name)
-    layers = [Layer("", dt, chans, dt.channels)]
+    layers = [Layer("", dt, np.ascontiguousarray(chans), dt.channels)]
     if na:
         zt = datatype("z")
         layers.append(Layer("", zt, np.ascontiguousarray(aux[:, :, :1]), zt.channels))

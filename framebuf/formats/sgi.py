@@ -19,7 +19,8 @@ Choices (also in ``notes``):
 * Runs shorter than 3 elements stay inside literal packets; every row record ends with a zero
   count element; rows are never shared between table entries.
 * The 80-byte image name holds the ``description`` attribute (truncated to 79 bytes).
-* The reader also takes 1-channel (grey, returned as ``rgb``) and 2-channel (grey + alpha,
+* The reader also takes 1-channel (grey, returned as one ``s`` / ``s_16`` channel, as PNG, TGA
+  and TIFF grey) and 2-channel (grey + alpha,
   returned as ``rgba``) files; colour-mapped files are refused.
 """
 
@@ -119,12 +120,10 @@ def _read(path: str, options: dict) -> Image:
         status = _rle.sgi_decode_rle(buf, tables[: c * h], tables[c * h:], h, w, c, bpc, pixels)
         if status != _rle.OK:
             raise CorruptFileError(path, _rle.STATUS_TEXT[status])
-    if c == 1:
-        pixels = np.repeat(pixels, 3, axis=2)
-    elif c == 2:
+    if c == 2:
         pixels = np.concatenate([np.repeat(pixels[:, :, :1], 3, axis=2), pixels[:, :, 1:]], axis=2)
     nchan = pixels.shape[2]
-    dt = datatype(("rgb" if nchan == 3 else "rgba") + ("_16" if bpc == 2 else ""))
+    dt = datatype({1: "s", 3: "rgb", 4: "rgba"}[nchan] + ("_16" if bpc == 2 else ""))
     attrs = {}
     text = name.split(b"\0", 1)[0].decode("latin-1")
     if text:
@@ -139,7 +138,7 @@ NOTES = (
     "(default: offset and length tables, 7-bit counts, runs of 3 or more, a zero count ends each "
     "row) or none (verbatim). 8-bit (rgba, rgb) and 16-bit (rgba_16, rgb_16) with 2-byte count "
     "elements, pixmax 255/65535. The name field holds the description attribute. The reader also "
-    "accepts grey (as rgb) and grey+alpha (as rgba) files, not colour-mapped ones."
+    "accepts grey (as s / s_16) and grey+alpha (as rgba) files, not colour-mapped ones."
 )
 
 
