@@ -171,6 +171,7 @@ class FrameBufferSet:
         self.origin = (int(origin[0]), int(origin[1]))
         self.display_window = tuple(int(v) for v in display_window) if display_window else None
         self.parts: list[FilePart] = []
+        self.attributes_part = 0            # the part whose header ``attributes`` is
 
     @property
     def data_window(self) -> tuple[int, int, int, int]:

@@ -279,16 +279,17 @@ def write(buffers, path, filetype: str | None = None, datatype: str | DataType |
     check_size(spec, width, height, options["fit"])
     layers = prepare_layers(spec, bufs, datatype, conv)
     attributes = options.pop("attributes", None)
-    if attributes is None and isinstance(buffers, FrameBufferSet):
-        attributes = buffers.attributes       # a copy keeps the header metadata it read
+    source = buffers if isinstance(buffers, FrameBufferSet) else _set_of(bufs)
+    if attributes is None and source is not None:
+        attributes = source.attributes        # a copy keeps the header metadata it read
     image = Image(layers, attributes=dict(attributes or {}),
                   info={"premultiplied": conv.premultiplied_output,
                         # a file read keeps its own compression unless one is asked for
                         "default_compression": default_compression})
-    source = buffers if isinstance(buffers, FrameBufferSet) else _set_of(bufs)
     if source is not None:
         image.origin, image.display_window = source.origin, source.display_window
         image.parts = source.parts
+        image.info["attributes_part"] = source.attributes_part
     try:
         if getattr(spec.writer, "creates_file", True) is False:
             # a writer that stores nothing (null): no temporary file to rename over the target
@@ -374,8 +375,9 @@ def image_to_buffers(image: Image) -> FrameBufferSet:
         raise FramebufError("the file holds no image layers")
     fbs = FrameBufferSet(image.width, image.height, origin=image.origin,
                          display_window=image.display_window)
-    fbs.attributes = image.attributes      # the same dict as parts[first].attributes
+    fbs.attributes = image.attributes      # the same dict as parts[attributes_part].attributes
     fbs.parts = list(image.parts)
+    fbs.attributes_part = int(image.info.get("attributes_part", 0))
     for layer in image.layers:
         name = layer.name or ("rgba" if layer.datatype.kind == "colour" else layer.datatype.name)
         while name in fbs:

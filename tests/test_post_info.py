@@ -27,12 +27,17 @@ def test_vray_info_json(tmp_path, capsys):
     types = {c["name"]: c["type"] for c in part["channels"]}
     assert types["Z"] == "half" and types["segmentation.hair"] == "half"
     assert doc["layout"] == "vray" and doc["problems"] == []
+    roles = doc["roles"]
+    assert roles["beauty"]["channels"] == ["R", "G", "B", "A"] and roles["beauty"]["buffers"] == ["rgba"]
+    assert roles["depth"]["channels"] == ["Z"] and roles["depth"]["buffers"] == ["Z"]
+    assert roles["normals"]["buffers"] == ["CameraNormals"]
+    assert roles["segmentation"]["classes"] == ["ear_left", "eye_left", "hair", "head", "nose", "teeth"]
+    # the buffers are framebuf.read's, by the one naming rule
     buffers = {b["buffer"]: b for b in doc["buffers"]}
-    assert buffers["beauty"]["type"] == "rgba_h" and buffers["beauty"]["channels"] == ["R", "G", "B", "A"]
-    assert buffers["depth"]["type"] == "z"
-    assert buffers["normals"]["type"] == "n"
-    assert buffers["segmentation.<class>"]["classes"] == ["ear_left", "eye_left", "hair", "head", "nose", "teeth"]
-    assert buffers["segmentation.<class>"]["type"] == "a_h"
+    assert buffers["rgba"]["type"] == "rgba_h" and buffers["rgba"]["channels"] == ["R", "G", "B", "A"]
+    assert buffers["Z"]["type"] == "z"
+    assert buffers["CameraNormals"]["type"] == "rgb_h"
+    assert buffers["segmentation.hair"]["type"] == "a_h"
     assert buffers["denoiser"]["type"] == "rgb_h"
     assert doc["zrange"] == {"zmin": 0.0, "zmax": 100.0}
     [crypto] = doc["cryptomatte"]

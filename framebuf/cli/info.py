@@ -17,7 +17,8 @@ DESCRIPTION = HELP + """
 
 OpenEXR files are described from their headers alone (every part of a multi-part file): data and
 display windows, each channel's pixel type, compression, tiling, the channel layout detected
-(vray, blender4, blender5, arnold ...) with the buffers it forms, and header attributes such as
+(vray, blender4, blender5, arnold ...) with the roles it finds, the buffers framebuf.read forms
+(the names copy --buffer and read options take), and header attributes such as
 zmin/zmax, comments and cryptomatte metadata (summarised). Other formats are decoded with
 framebuf.read_image.
 
@@ -85,7 +86,9 @@ def cryptomatte_summary(attrs: dict) -> list[dict]:
 
 
 def _exr_info(path: str, layout) -> dict:
-    from ..post import exrread, layouts
+    from ..formats import _exrfile as exrread
+    from ..formats import exr as exr_format
+    from ..post import layouts
 
     exr = exrread.read_header(path)
     parts = []
@@ -111,26 +114,29 @@ def _exr_info(path: str, layout) -> dict:
                 for c in part.channels],
         })
     names = list(exr.channel_index())
-    types = {n: ch.pixel_type for n, (_, ch) in exr.channel_index().items()}
     resolved = layouts.detect(names, exr.multipart, layout)
+    # the buffers framebuf.read gives (names that copy --buffer, apply and read options take)
+    owner = {}
     buffers = []
-    taken = set()
-    for role, m in resolved.roles.items():
-        buffers.append({"buffer": role, "type": layouts._type_for(
-            {"depth": "depth", "normals": "normal", "world_normals": "normal"}.get(role, ""),
-            types[m.channels[0]], len(m.channels)), "channels": list(m.channels), "space": m.space})
-        taken.update(m.channels)
+    for p in exr_format.plan(exr):
+        part = exr.parts[p.part]
+        full = [exrread.full_channel_name(part.name, c, exr.multipart) for c in p.channels]
+        owner.update({c: p.name for c in full})
+        entry = {"buffer": p.name, "type": p.datatype, "channels": full}
+        if exr.multipart:
+            entry["part"] = p.part
+        if p.view:
+            entry["view"] = p.view
+        if p.sampling != (1, 1):
+            entry["sampling"] = list(p.sampling)
+        buffers.append(entry)
+    # what the channel layout makes of them (framebuf extract, post.layouts.read_set)
+    roles = {role: {"channels": list(m.channels), "space": m.space,
+                    "buffers": sorted({owner[c] for c in m.channels if c in owner})}
+             for role, m in resolved.roles.items()}
     for label, table in (("segmentation", resolved.masks), ("clothing_segmentation", resolved.clothing_masks)):
         if table:
-            t = {types[c] for c in table.values()}
-            buffers.append({"buffer": f"{label}.<class>", "type": "/".join(
-                sorted(layouts._type_for("", x, 1) for x in t)), "classes": sorted(table),
-                "channels": [table[c] for c in sorted(table)]})
-            taken.update(table.values())
-    for layer, chans in layouts.group_channels([n for n in names if n not in taken]):
-        buffers.append({"buffer": layer or chans[0],
-                        "type": layouts._type_for("", types[chans[0]], len(chans)),
-                        "channels": chans})
+            roles[label] = {"classes": sorted(table), "channels": [table[c] for c in sorted(table)]}
     first = exr.parts[0]
     return {
         "file": path, "format": "OpenEXR", "size_bytes": exr.size,
@@ -141,6 +147,7 @@ def _exr_info(path: str, layout) -> dict:
         "problems": exrread.check_chunks(exr),
         "layout": resolved.layout.name,
         "layout_problems": resolved.problems,
+        "roles": roles,
         "buffers": buffers,
         "zrange": {k: attrs[k] for k in ("zmin", "zmax") if k in attrs},
         "cryptomatte": cryptomatte_summary(attrs),
@@ -197,6 +204,12 @@ def _text(d: dict) -> str:
         for p in d.get("problems", []):
             lines.append(f"  PROBLEM: {p}")
         lines.append(f"  layout: {d['layout']}")
+        for role, r in d.get("roles", {}).items():
+            if "classes" in r:
+                lines.append(f"    {role}: {len(r['classes'])} masks: {', '.join(r['classes'])}")
+            else:
+                space = f" ({r['space']})" if r.get("space") not in (None, "camera") else ""
+                lines.append(f"    {role}: {' '.join(r['channels'])}{space}")
         for p in d.get("layout_problems", []):
             lines.append(f"  layout problem: {p}")
     else:
@@ -210,6 +223,8 @@ def _text(d: dict) -> str:
         else:
             text = " ".join(chans) if len(" ".join(chans)) < 90 else f"{len(chans)} channels"
         extra = f" ({b['space']})" if b.get("space") not in (None, "camera") else ""
+        extra += f" view {b['view']}" if b.get("view") else ""
+        extra += " sub-sampled {}x{}".format(*b["sampling"]) if b.get("sampling") else ""
         lines.append(f"    {b['buffer']:<{width}}  {b['type']:<8} {text}{extra}")
     if d.get("zrange"):
         lines.append("  depth range: " + ", ".join(f"{k}={v}" for k, v in d["zrange"].items()))

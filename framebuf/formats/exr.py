@@ -528,6 +528,7 @@ def read(path, options) -> Image:
             parts[pi].data_window = windows[pi]
     first = exr.parts[used_parts[0]]
     info = {"parts": len(exr.parts), "compression": first.compression, "tiled": first.is_tiled,
+            "attributes_part": used_parts[0],
             "dataWindow": (x0, y0, x1, y1), "displayWindow": tuple(first.display_window)}
     return Image(layers, attributes=parts[used_parts[0]].attributes, info=info, origin=(x0, y0),
                  display_window=tuple(first.display_window), parts=parts)
@@ -817,8 +818,9 @@ def write(path, image: Image, options) -> None:
         part = file_parts[pi]
         layers = by_part[pi]
         window = _part_window(part, layers, image)
-        # the set's own attributes are its first part's (edits to FrameBufferSet.attributes land)
-        attributes = image.attributes if out_index == 0 else part.attributes
+        # FrameBufferSet.attributes is one part's header (edits to it land there)
+        own = image.info.get("attributes_part", 0) if image.parts else pi
+        attributes = image.attributes if pi == own else part.attributes
         header, comp, tiles = _header(part, attributes, part.attribute_types, options, image, window,
                                       multipart)
         channels = {}
