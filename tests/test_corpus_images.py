@@ -202,7 +202,7 @@ def test_reads_like_openimageio(path):
 
 
 def test_tables_name_corpus_files():
-    names = {_rel(p) for p in FILES}
+    names = {_rel(p) for p in CORPUS.rglob("*") if p.is_file()}     # the EXR test uses the table too
     assert set(UNSUPPORTED) <= names and set(DIFFERENCES) <= names
     assert not set(UNSUPPORTED) & set(DIFFERENCES)
     assert len(DAMAGED) >= 8                  # the README's DAMAGED rows were found

@@ -241,3 +241,140 @@ def test_array_dict_is_not_reused(tmp_path):
     b = framebuf.write(buf, tmp_path / "b.exr")
     assert a.read_bytes() == b.read_bytes()
     np.testing.assert_array_equal(buf.data, img)
+
+
+# -- real files kept whole (corpus at ../shared; skipped with its path when absent) ------------
+
+from pathlib import Path  # noqa: E402
+import json  # noqa: E402
+import warnings as _warnings  # noqa: E402
+
+from framebuf.cli import main  # noqa: E402
+from framebuf.errors import DroppedWarning, FramebufError  # noqa: E402
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared/corpus/images"
+needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"image corpus not found at {CORPUS}")
+
+
+def _binding_channels(path):
+    f = OpenEXR.File(str(path), separate_channels=True)
+    return [{n: (c.pixels.copy(), c.xSampling, c.ySampling) for n, c in p.channels.items()} for p in f.parts]
+
+
+@needs_corpus
+def test_sub_sampled_chroma_is_kept_through_a_copy(tmp_path):
+    src = CORPUS / "openexr-images/Chromaticities/Rec709_YC.exr"
+    fbs = framebuf.read(src)
+    assert {b.name: b.sampling for b in fbs} == {"Y": None, "RY": (2, 2), "BY": (2, 2)}
+    out = tmp_path / "yc.exr"
+    assert main(["copy", str(src), str(out)]) == 0
+    want, got = _binding_channels(src)[0], _binding_channels(out)[0]
+    assert sorted(want) == sorted(got) == ["BY", "RY", "Y"]
+    for name, (pixels, xs, ys) in want.items():
+        assert got[name][1:] == (xs, ys)
+        assert np.array_equal(got[name][0].view(np.uint16), pixels.view(np.uint16)), name
+    # luminance=rgb: R = (RY + 1) Y, B = (BY + 1) Y at the sample positions
+    rgb = framebuf.read(src, luminance="rgb")
+    assert [b.name for b in rgb] == ["rgb"]
+    y, ry = want["Y"][0].astype(np.float32), want["RY"][0].astype(np.float32)
+    np.testing.assert_allclose(rgb["rgb"].data[0:2:2, 0:2:2, 0], ((ry[0, 0] + 1) * y[0, 0]).reshape(1, 1),
+                               rtol=1e-6)
+
+
+@needs_corpus
+@pytest.mark.parametrize("name", ["cryptomatte/sample_images/debug_images/multichannel.exr",
+                                  "cryptomatte/sample_images/cornellBox_CryptoWildcard.0001.exr"])
+def test_apply_keeps_every_cryptomatte_key(tmp_path, name):
+    """Arnold's and V-Ray's samples: a shader changes the buffer it writes and nothing else."""
+    src = CORPUS / name
+    out = tmp_path / "graded.exr"
+    assert main(["apply", str(src), "--shader", "gamma:gamma=2.2", "-o", str(out)]) in (0,)
+    import OpenImageIO as oiio
+
+    def attributes(path):
+        spec = oiio.ImageInput.open(str(path)).spec()
+        return {p.name: repr(p.value) for p in spec.extra_attribs if p.name.startswith("cryptomatte/")}, spec
+
+    (want, src_spec), (got, out_spec) = attributes(src), attributes(out)
+    assert len(want) >= 3 and got == want
+    assert (out_spec.tile_width, out_spec.x, out_spec.y, out_spec.full_width) == \
+        (src_spec.tile_width, src_spec.x, src_spec.y, src_spec.full_width)
+    assert list(out_spec.channelnames) == list(src_spec.channelnames)
+    assert [str(f) for f in out_spec.channelformats] == [str(f) for f in src_spec.channelformats]
+
+
+@needs_corpus
+@pytest.mark.parametrize("name", ["openexr-images/Beachball/multipart.0001.exr",
+                                  "gaffer/python/GafferImageTest/images/channelTestMultiViewNukeCompat.exr",
+                                  "cryptomatte/sample_images/debug_images/multichannel.exr",
+                                  "openexr-images/MultiView/Adjuster.exr"])
+def test_every_buffer_info_lists_is_accepted_by_copy(tmp_path, capsys, name):
+    src = CORPUS / name
+    assert main(["info", str(src), "--json"]) == 0
+    (doc,) = json.loads(capsys.readouterr().out)
+    names = [b["buffer"] for b in doc["buffers"]]
+    assert names and len(names) == len(set(names))
+    fbs = framebuf.read(src)
+    assert names == fbs.names
+    for i, buf in enumerate(names):
+        out = tmp_path / f"{i}.exr"
+        assert main(["copy", str(src), str(out), "--buffer", buf]) == 0, capsys.readouterr().err
+        back = framebuf.read(out)
+        (only,) = list(back)
+        assert only.channels == fbs[buf].channels and only.pixel_types == fbs[buf].pixel_types
+        assert np.array_equal(only.data[:, :, :], fbs[buf].data[
+            back.origin[1] - fbs.origin[1]: back.origin[1] - fbs.origin[1] + back.height,
+            back.origin[0] - fbs.origin[0]: back.origin[0] - fbs.origin[0] + back.width], equal_nan=True)
+
+
+@needs_corpus
+def test_read_options_select_parts_views_buffers_channels_and_levels():
+    multi = CORPUS / "openexr-images/Beachball/multipart.0001.exr"
+    left = framebuf.read(multi, views="left")
+    assert {b.view for b in left} == {"left"} and "rgba_left" in left and "rgba_right" not in left
+    part = framebuf.read(multi, parts="depth_right")
+    assert part.names == ["depth_right"] and part.data_window == (654, 245, 1530, 1120)
+    assert framebuf.read(multi, buffers="rgba_left,depth_left").names == ["depth_left", "rgba_left"]
+    assert framebuf.read(multi, channels="depth_left.Z").names == ["depth_left"]
+    with pytest.raises(FramebufError, match="no view 'middle'; views: left, right"):
+        framebuf.read(multi, views="middle")
+    with pytest.raises(FramebufError, match="read options: parts, views"):
+        framebuf.read(multi, colour="yes")
+    mip = CORPUS / "openexr-images/MultiResolution/Bonita.exr"
+    level2 = framebuf.read(mip, level=2)
+    assert (level2.width, level2.height) == (550 >> 2, 832 >> 2)
+    import OpenImageIO as oiio
+    want = oiio.ImageBuf(str(mip), 0, 2).get_pixels(oiio.FLOAT)
+    np.testing.assert_array_equal(level2["rgb"].data, want)
+    with pytest.raises(FramebufError, match="no level"):
+        framebuf.read(mip, level=12)
+
+
+@needs_corpus
+def test_mip_levels_are_dropped_aloud_when_pixels_change(tmp_path):
+    src = CORPUS / "openexr-images/MultiResolution/MirrorPattern.exr"
+    fbs = framebuf.read(src)
+    fbs["rgb"].data = fbs["rgb"].data * 0.5
+    with pytest.warns(DroppedWarning, match="mip/rip levels .* not kept \\(the pixels changed\\)"):
+        framebuf.write(fbs, tmp_path / "half.exr")
+    import OpenImageIO as oiio
+    inp = oiio.ImageInput.open(str(tmp_path / "half.exr"))
+    assert inp.seek_subimage(0, 0) and not inp.seek_subimage(0, 1)    # one level, whole
+    with _warnings.catch_warnings():
+        _warnings.simplefilter("error", DroppedWarning)
+        framebuf.write(framebuf.read(src), tmp_path / "same.exr")     # unchanged: levels kept
+
+
+def test_typed_attributes_survive(tmp_path):
+    """double stays double, m33d stays m33d, v2i stays v2i; an unknown type keeps its bytes."""
+    fbs = framebuf.FrameBufferSet(3, 2)
+    fbs.add("rgba", "rgba_h", data=np.ones((2, 3, 4), np.float32))
+    path = framebuf.write(fbs, tmp_path / "a.exr", attributes={
+        "focal": np.float64(35.125), "m": np.eye(3), "v": np.array([3, 4], np.int32), "names": ["a", "b"]})
+    back = framebuf.read(path)
+    assert back.parts[0].attribute_types == {"focal": "float", "m": "m33d", "v": "v2i", "names": "stringvector",
+                                              **{k: back.parts[0].attribute_types[k] for k in
+                                                 ("pixelAspectRatio", "screenWindowCenter", "screenWindowWidth")}}
+    back.parts[0].attribute_types["focal"] = "double"
+    again = framebuf.read(framebuf.write(back, tmp_path / "b.exr"))
+    assert again.parts[0].attribute_types["focal"] == "double" and again.attributes["focal"] == 35.125

@@ -423,14 +423,15 @@ def infer_attribute_type(name: str, value) -> str:
         return "stringvector"
     arr = np.asarray(value) if not isinstance(value, str) else None
     if arr is not None and arr.dtype.kind in "iuf":
-        integer = arr.dtype.kind in "iu"
-        wide = arr.dtype == np.float64 and not all(isinstance(v, (int, float)) for v in np.ravel(value))
+        # numpy float64 arrays are doubles; Python numbers and float32 arrays are floats
+        letter = "i" if arr.dtype.kind in "iu" else (
+            "d" if isinstance(value, np.ndarray) and value.dtype == np.float64 else "f")
         if arr.shape in ((2,), (3,)):
-            return f"v{arr.shape[0]}{'i' if integer else ('d' if wide else 'f')}"
+            return f"v{arr.shape[0]}{letter}"
         if arr.shape in ((3, 3), (4, 4)):
-            return f"m{arr.shape[0]}{arr.shape[0]}{'d' if arr.dtype == np.float64 and wide else 'f'}"
+            return f"m{arr.shape[0]}{arr.shape[0]}{'d' if letter == 'd' else 'f'}"
         if arr.shape in ((2, 2), (4,)):
-            return "box2i" if integer else "box2f"
+            return "box2i" if letter == "i" else "box2f"
     raise FramebufError(f"exr: header attribute {name!r} has a type EXR cannot store: {value!r}")
 
 

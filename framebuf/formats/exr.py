@@ -486,6 +486,10 @@ def read(path, options) -> Image:
     parts = [_file_part(part, exr.multipart) for part in exr.parts]
     layers: list[Layer] = []
     converted = set()
+    if luminance == "rgb":       # chroma that becomes part of an RGB buffer is not its own
+        for p in plans:
+            if p.channels[-1].rpartition(".")[2] == "Y":
+                converted.update(id(q) for q in _chroma_partners(plans, p) or ())
     for p in plans:
         part = exr.parts[p.part]
         win = windows[p.part]
@@ -495,11 +499,10 @@ def read(path, options) -> Image:
             if p.sampling != (1, 1):
                 a = _upsample(a, p.sampling, win)
             arrays.append(a)
-        if luminance == "rgb" and p.channels[-1].rpartition(".")[2] == "Y" and id(p) not in converted:
+        if luminance == "rgb" and p.channels[-1].rpartition(".")[2] == "Y":
             ry_by = _chroma_partners(plans, p)
             if ry_by:
                 ry, by = ry_by
-                converted.update({id(ry), id(by)})
                 rgb = _luminance_to_rgb(arrays[0], _upsample(decoded[(ry.part, ry.channels[0])], ry.sampling, win),
                                         _upsample(decoded[(by.part, by.channels[0])], by.sampling, win),
                                         part.attributes.get("chromaticities"))
