@@ -30,7 +30,6 @@ as ``a`` gives v back and writing it as ``rgba`` gives a grey image of coverage 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np

@@ -9,7 +9,7 @@ import pytest
 
 import framebuf
 from framebuf import convert
-from framebuf.errors import UnsupportedDataTypeError, UnsupportedOptionError
+from framebuf.errors import UnsupportedOptionError
 from framebuf.formats import exr
 
 from conftest import make_test_image, oiio_read

@@ -977,9 +977,12 @@ def _read_fallback(exr: ExrFile, threads: int) -> dict[tuple[int, str], np.ndarr
         for i, part in enumerate(f.parts):
             for name, ch in part.channels.items():
                 out[(i, name)] = np.asarray(ch.pixels)
-        return out
-    except Exception as exc:  # the binding raises RuntimeError/OSError for any damage
-        raise CorruptFileError(exr.path, f"cannot decode ({exc})") from None
+    except Exception as exc:  # noqa: BLE001 - the binding raises RuntimeError/OSError for any damage
+        raise CorruptFileError(exr.path, f"cannot decode EXR data: {exc or type(exc).__name__}") from None
+    if len(out) < sum(len(p.channels) for p in exr.parts):
+        # the binding prints "Exception raised reading pixel data" and hands back no pixels
+        raise CorruptFileError(exr.path, "pixel data does not decode (truncated or damaged chunks)")
+    return out
 
 
 def read_channels(path, names=None, exr: ExrFile | None = None, threads: int | None = None,

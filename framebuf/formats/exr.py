@@ -43,8 +43,6 @@ type and name for our own reader (``m`` rather than ``n``); other readers ignore
 from __future__ import annotations
 
 import os
-import re
-import struct
 import threading
 import warnings
 
@@ -391,24 +389,9 @@ def _decode(exr: X.ExrFile, plans: list[BufferPlan], level) -> dict[tuple[int, s
                     exr.path, f"reading mip level {lv} of a {part.compression} part (the OpenEXR "
                     f"binding decodes level 0 only; framebuf reads other levels of none/rle/zips/zip)")
             if fallback is None:
-                fallback = _binding_read(exr, threads)
+                fallback = X._read_fallback(exr, threads)
             for n in names:
                 out[(pi, n)] = fallback[(pi, n)]
-    return out
-
-
-def _binding_read(exr: X.ExrFile, threads: int) -> dict:
-    try:
-        f = OpenEXR.File(exr.path, separate_channels=True, num_threads=threads)
-        out = {}
-        for i, part in enumerate(f.parts):
-            for name, ch in part.channels.items():
-                out[(i, name)] = np.asarray(ch.pixels)
-    except Exception as exc:  # noqa: BLE001 - the binding raises RuntimeError/ValueError ...
-        raise CorruptFileError(exr.path, f"cannot decode EXR data: {exc or type(exc).__name__}") from None
-    if len(out) < sum(len(p.channels) for p in exr.parts):
-        # the binding prints "Exception raised reading pixel data" and hands back no pixels
-        raise CorruptFileError(exr.path, "pixel data does not decode (truncated or damaged chunks)")
     return out
 
 
@@ -615,7 +598,8 @@ def _tile_size(options) -> tuple[int, int]:
     return tx, ty
 
 
-def _tiled_option(value) -> bool | None:
+def _on_off(value, name: str) -> bool | None:
+    """An on/off option (text from the command line understood); None when not given."""
     if value is None:
         return None
     if isinstance(value, str):
@@ -624,7 +608,7 @@ def _tiled_option(value) -> bool | None:
             return True
         if word in ("0", "off", "false", "no"):
             return False
-        raise UnsupportedOptionError(f"exr option tiled takes on/off, not {value!r}")
+        raise UnsupportedOptionError(f"exr option {name} takes on/off, not {value!r}")
     return bool(value)
 
 
@@ -658,7 +642,7 @@ def _header(part: FilePart, attributes: dict, types: dict, options, image: Image
     header["compression"] = COMPRESSIONS[comp]
     if comp in ("dwaa", "dwab") and "dwa_level" in options:
         header["dwaCompressionLevel"] = float(options["dwa_level"])
-    tiled = _tiled_option(options.get("tiled"))
+    tiled = _on_off(options.get("tiled"), "tiled")
     tiles = part.tiles if (tiled is None and part.kind == "tiledimage") else None
     if tiled:
         tx, ty = _tile_size(options)
@@ -765,19 +749,6 @@ def _image_window(image: Image) -> tuple:
     return (x0, y0, x0 + image.width - 1, y0 + image.height - 1)
 
 
-def _multipart_option(value) -> bool | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        word = value.strip().lower()
-        if word in ("1", "on", "true", "yes"):
-            return True
-        if word in ("0", "off", "false", "no"):
-            return False
-        raise UnsupportedOptionError(f"exr option multipart takes on/off, not {value!r}")
-    return bool(value)
-
-
 def _hints_needed(layers: list[Layer], part: FilePart, multipart: bool) -> str:
     """``framebufTypes`` entries for the layers our reader would not give back as they are
     (type or name); empty for a copy of a file whose channels already say everything."""
@@ -811,7 +782,7 @@ def write(path, image: Image, options) -> None:
         index = layer.part if layer.part is not None and layer.part < len(file_parts) else None
         by_part.setdefault(index if index is not None else _first_part(image), []).append(layer)
     order = sorted(by_part)
-    asked = _multipart_option(options.get("multipart"))
+    asked = _on_off(options.get("multipart"), "multipart")
     if asked is False and len(order) > 1:
         raise FramebufError(f"exr: the buffers belong to {len(order)} parts; multipart=off cannot "
                             f"write them (choose buffers of one part)")
