@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable
@@ -21,6 +22,7 @@ from .buffers import FrameBuffer, FrameBufferSet
 from .datatypes import DataType, datatype
 from .errors import (
     CorruptFileError,
+    DroppedWarning,
     FormatUnavailableError,
     FramebufError,
     ImageSizeError,
@@ -286,6 +288,13 @@ def write(buffers, path, filetype: str | None = None, datatype: str | DataType |
                   info={"premultiplied": conv.premultiplied_output,
                         # a file read keeps its own compression unless one is asked for
                         "default_compression": default_compression})
+    if source is not None and not spec.keeps_windows and (
+            source.origin != (0, 0) or source.display_window not in (None, source.data_window)):
+        warnings.warn(DroppedWarning(
+            f"{spec.name} stores no data/display windows: wrote the data window {source.data_window}"
+            f"{f' of display window {source.display_window}' if source.display_window else ''} "
+            f"as a plain {source.width}x{source.height} image (read with window=display to write the "
+            f"display frame)"), stacklevel=2)
     if source is not None:
         image.origin, image.display_window = source.origin, source.display_window
         image.parts = source.parts

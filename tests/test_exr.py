@@ -378,3 +378,26 @@ def test_typed_attributes_survive(tmp_path):
     back.parts[0].attribute_types["focal"] = "double"
     again = framebuf.read(framebuf.write(back, tmp_path / "b.exr"))
     assert again.parts[0].attribute_types["focal"] == "double" and again.attributes["focal"] == 35.125
+
+
+@needs_corpus
+def test_display_window_read_option_and_formats_without_windows(tmp_path):
+    src = CORPUS / "openexr-images/DisplayWindow/t08.exr"       # 400x300+30+40 in 501x401
+    data = framebuf.read(src)
+    assert (data.origin, data.display_window, data.width) == ((30, 40), (0, 0, 500, 400), 400)
+    full = framebuf.read(src, window="display")
+    assert full.data_window == (0, 0, 500, 400) and full["rgb"].window == (30, 40, 429, 339)
+    np.testing.assert_array_equal(full["rgb"].data[40:340, 30:430], data["rgb"].data)
+    assert not full["rgb"].data[:40].any() and not full["rgb"].data[:, 430:].any()
+    # an EXR written from the expanded set has the file's own data window again
+    again = framebuf.read(framebuf.write(full, tmp_path / "again.exr"))
+    assert again.data_window == data.data_window
+    np.testing.assert_array_equal(again["rgb"].data, data["rgb"].data)
+    # a PNG holds no windows: said, and the display frame is there when asked for
+    with pytest.warns(DroppedWarning, match="png stores no data/display windows"):
+        framebuf.write(data, tmp_path / "data.png")
+    with _warnings.catch_warnings():
+        _warnings.simplefilter("error", DroppedWarning)
+        framebuf.write(framebuf.read(src, window="display"), tmp_path / "frame.png")
+    with pytest.raises(FramebufError, match="window must be data or display"):
+        framebuf.read(src, window="both")

@@ -82,7 +82,8 @@ class FormatSpec:
     ``fixed_size`` is for formats of one resolution only (Quantel). ``notes`` records the choices
     made where the public documentation is silent; ``framebuf formats`` prints them.
     ``read_options`` maps each option the reader understands to its help text; the dispatcher
-    refuses others.
+    refuses others. ``keeps_windows``: the format stores a data window's position and a display
+    window (the dispatcher warns when a set that has them goes to a format that does not).
     """
 
     name: str
@@ -102,6 +103,7 @@ class FormatSpec:
     sniff: Callable[[bytes], bool] | None = None
     notes: str = ""
     read_options: dict = field(default_factory=dict)
+    keeps_windows: bool = False      # stores a data window's offset and a display window
     available: bool = True
     unavailable_reason: str = ""
 

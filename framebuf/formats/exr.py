@@ -116,6 +116,8 @@ READ_OPTIONS = {
     "channels": "channel names to read, comma-separated (part-qualified in multi-part files)",
     "level": "mip level N, or X,Y for a rip map (default 0: full resolution)",
     "luminance": "keep (default: Y, RY, BY as their own buffers) or rgb (convert to RGB)",
+    "window": "data (default: the pixels the file has, where they are) or display (cropped or "
+              "padded with nothing-hit values to the display window; a write puts the data window back)",
 }
 
 _threads_lock = threading.Lock()
@@ -465,6 +467,11 @@ def read(path, options) -> Image:
     y0 = min(w[1] for w in windows.values())
     x1 = max(w[2] for w in windows.values())
     y1 = max(w[3] for w in windows.values())
+    frame = str(options.get("window", "data")).strip().lower()
+    if frame not in ("data", "display"):
+        raise UnsupportedOptionError(f"exr read option window must be data or display, not {frame!r}")
+    if frame == "display":
+        x0, y0, x1, y1 = exr.parts[used_parts[0]].display_window
     width, height = x1 - x0 + 1, y1 - y0 + 1
     parts = [_file_part(part, exr.multipart) for part in exr.parts]
     layers: list[Layer] = []
@@ -530,7 +537,8 @@ def _chroma_partners(plans, yplan):
 
 
 def _place(layer: Layer, window, grid) -> Layer:
-    """Put a layer's pixels where they are in the set's grid (the union of the data windows)."""
+    """Put a layer's pixels where they are in the set's grid (the union of the data windows, or
+    the display window): what lies outside the grid is cut, what the layer lacks is nothing-hit."""
     gx0, gy0, gw, gh = grid
     x0, y0, x1, y1 = window
     if (x0, y0, x1 - x0 + 1, y1 - y0 + 1) == grid:
@@ -538,7 +546,11 @@ def _place(layer: Layer, window, grid) -> Layer:
     px = layer.pixels
     fill = np.inf if layer.datatype.kind == "depth" else 0
     full = np.full((gh, gw, px.shape[2]), fill, px.dtype)
-    full[y0 - gy0: y1 - gy0 + 1, x0 - gx0: x1 - gx0 + 1] = px
+    ox0, oy0 = max(x0, gx0), max(y0, gy0)
+    ox1, oy1 = min(x1, gx0 + gw - 1), min(y1, gy0 + gh - 1)
+    if ox0 <= ox1 and oy0 <= oy1:
+        full[oy0 - gy0: oy1 - gy0 + 1, ox0 - gx0: ox1 - gx0 + 1] = \
+            px[oy0 - y0: oy1 - y0 + 1, ox0 - x0: ox1 - x0 + 1]
     layer.pixels = full
     layer.window = tuple(window)
     return layer
@@ -856,6 +868,10 @@ def _part_window(part: FilePart, layers: list[Layer], image: Image) -> tuple:
         if own != grid and not any(layer.window for layer in layers):
             return grid    # the set was cropped or expanded as a whole: its window wins
         return tuple(own)
+    if own and any(layer.window for layer in layers):
+        warnings.warn(DroppedWarning(
+            f"part {part.name or 0!r}: its data window {tuple(own)} reaches outside the buffers' "
+            f"window {grid} (read with window=display?); wrote {grid}"), stacklevel=3)
     return grid
 
 
@@ -934,6 +950,7 @@ def framebuf_formats():
                          "(default: one part per part the buffers came from)",
         },
         read_options=READ_OPTIONS,
+        keeps_windows=True,
         multi_layer=True,
         max_width=2**31 - 1,
         max_height=2**31 - 1,
