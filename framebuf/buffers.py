@@ -246,6 +246,7 @@ class FrameBufferSet:
                 f"buffer {buf.name!r} is {buf.width}x{buf.height}, set is {self.width}x{self.height}"
             )
         self._buffers[buf.name] = buf
+        buf.owner = self
         return buf
 
     def remove(self, name: str) -> None:

@@ -401,3 +401,22 @@ def test_display_window_read_option_and_formats_without_windows(tmp_path):
         framebuf.write(framebuf.read(src, window="display"), tmp_path / "frame.png")
     with pytest.raises(FramebufError, match="window must be data or display"):
         framebuf.read(src, window="both")
+
+
+def test_apply_with_two_inputs_keeps_the_first_files_structure(tmp_path):
+    fg = framebuf.FrameBufferSet(8, 4)
+    fg.add("fg", "rgba_h", user=True, data=np.full((4, 8, 4), 0.5, np.float32))
+    framebuf.write(fg, tmp_path / "fg.exr", compression="zip")
+    plate = framebuf.FrameBufferSet(8, 4)
+    plate.add("plate", "rgb_fp", user=True, data=np.full((4, 8, 3), 0.25, np.float32))
+    framebuf.write(plate, tmp_path / "plate.exr", compression="piz", tiled=True)
+    out = tmp_path / "comp.exr"
+    assert main(["apply", str(tmp_path / "fg.exr"), str(tmp_path / "plate.exr"),
+                 "--shader", "over:src=fg,background=plate,dst=comp", "-o", str(out)]) == 0
+    back = framebuf.read(out)
+    assert (back.parts[0].compression, back.parts[0].kind, len(back.parts)) == ("zip", "scanlineimage", 1)
+    chans = {b.name: (b.channels, b.pixel_types[0]) for b in back}
+    # the second file's bare R G B would clash with the first's: named after its buffer instead
+    assert chans == {"fg": (("R", "G", "B", "A"), "half"), "comp": (("comp.R", "comp.G", "comp.B", "comp.A"), "half"),
+                     "plate": (("plate.R", "plate.G", "plate.B"), "float")}
+    np.testing.assert_allclose(back["comp"].data[0, 0], [0.5 + 0.25 * 0.5, 0.625, 0.625, 1.0])

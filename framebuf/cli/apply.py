@@ -47,8 +47,12 @@ def load_inputs(paths) -> FrameBufferSet:
     if len(sets) == 1:
         return sets[0][1]
     first = sets[0][1]
-    fbs = FrameBufferSet(first.width, first.height, attributes=dict(first.attributes))
-    for path, s in sets:
+    fbs = FrameBufferSet(first.width, first.height, attributes=first.attributes,
+                         origin=first.origin, display_window=first.display_window)
+    # the output keeps the first input's file structure; the others' buffers join its first part
+    fbs.parts, fbs.attributes_part = first.parts, first.attributes_part
+    taken: set = set()           # file channel names in the output's first part
+    for index, (path, s) in enumerate(sets):
         if (s.width, s.height) != (fbs.width, fbs.height):
             raise FramebufError(f"{path}: {s.width}x{s.height}, but {sets[0][0]} is {fbs.width}x{fbs.height}")
         bufs = list(s)
@@ -57,6 +61,11 @@ def load_inputs(paths) -> FrameBufferSet:
             if name in fbs:
                 raise FramebufError(f"{path}: buffer name {name!r} is already taken by an earlier input")
             buf.name = name
+            if index:
+                buf.part, buf.window = None, None
+                if len(bufs) == 1 or set(buf.channels or ()) & taken:
+                    buf.channels = None       # named after the buffer: "plate.R" ...
+            taken.update(buf.channels or ())
             fbs.add_buffer(buf)
     return fbs
 
