@@ -9,12 +9,31 @@ The public face::
     again = framebuf.read("beauty.exr")
 """
 
-from .buffers import FileProperties, FrameBuffer, FrameBufferSet
-from .datatypes import DATATYPES, DataType, datatype, parse_type_spec
-from .errors import FramebufError
-from .hookspecs import hookimpl
-from .io import find_format, read, read_image, write
-from .plugins import registry
+from importlib import import_module as _import_module
+
+#: public name -> the module defining it, imported on first use (PEP 562): ``import framebuf``
+#: or a light submodule (``framebuf extract``, ``framebuf.labels``) does not pay for Numba and the
+#: format plugins before something needs them.
+_LAZY = {
+    "FileProperties": "buffers", "FrameBuffer": "buffers", "FrameBufferSet": "buffers",
+    "DATATYPES": "datatypes", "DataType": "datatypes", "datatype": "datatypes",
+    "parse_type_spec": "datatypes", "FramebufError": "errors", "hookimpl": "hookspecs",
+    "find_format": "io", "read": "io", "read_image": "io", "write": "io", "registry": "plugins",
+}
+
+
+def __getattr__(name):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'framebuf' has no attribute {name!r}")
+    value = getattr(_import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "DATATYPES", "DataType", "FileProperties", "FrameBuffer", "FrameBufferSet", "FramebufError",

@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Iterable, Mapping
 
 import numpy as np
-from numba import njit
 
 from .errors import FramebufError
 
@@ -187,88 +186,56 @@ def mapping_from_file(path) -> LabelMapping:
     return LabelMapping(path.stem, doc, source=str(path))
 
 
-# -- the kernel ------------------------------------------------------------------------------------
+# -- combining masks -------------------------------------------------------------------------------
 
-#: pixels per block of the argmax kernel: 4 KB runs of each mask while the three accumulators
-#: (12 KB) stay in L1. Measured here on 50 masks at 512x512: 1024 best, 512 and 4096 slower.
-CHUNK = 1024
-
-
-@njit(cache=True, inline="always")
-def _step(m, kf, b, bk):
-    """One class's coverage against the running best: strict, so an earlier class keeps a tie."""
-    return max(m, b), (kf if m > b else bk)
+#: bit pattern of 0.5 in half precision: above it a class beats background whatever the sum
+_HALF_ONE_HALF = 0x3800
+_HALF_INF = 0x7C00
 
 
-@njit(cache=True)
-def _argmax_labels(masks, values, background, out, chunk):
-    """One pass over all K masks, a block of pixels at a time: running best, its index and the
-    coverage sum.
+def half_masks_to_labels(masks: np.ndarray, values, background: int = 0) -> np.ndarray:
+    """``masks_to_labels(masks, values, "argmax")`` for a (K, H, W) float16 stack, in numpy.
 
-    ``masks`` is (K, N) (the planes flattened), ``out`` (N,). The update is branch-free (max and a
-    select, the class index kept as float32 so every lane has the masks' width) so LLVM vectorises
-    it; a branch here mispredicts on noisy coverage. Four classes are folded into the running
-    values per visit of the accumulators (measured: ~1.5x over one at a time at 50 masks; the
-    kernel then runs at memory speed). The sum stays sequential in class order. The comparison
-    is strict, so the first class in order wins ties, and background (``1 - sum``) wins against an
-    equal best class.
+    Same result bit for bit, without Numba (whose import and cache loading cost a short
+    process more than the whole combine). Non-negative finite halves order as their uint16 bit
+    patterns, so the running best and its class come from integer max/compare passes. Where the
+    best coverage is above 0.5, background (``1 - sum``, and the sum is at least the best)
+    cannot win; where every mask is +0, background wins. Only the remaining pixels -- soft
+    edges at or below one half, negative, NaN or infinite values -- go through the exact rule
+    (float32 running sum in class order) on just those pixels.
     """
-    k_count, n = masks.shape
-    best = np.empty(chunk, np.float32)
-    best_k = np.empty(chunk, np.float32)
-    total = np.empty(chunk, np.float32)
-    k4 = k_count - k_count % 4
-    for start in range(0, n, chunk):
-        cnt = min(chunk, n - start)
-        stop = start + cnt
-        best[:] = -np.inf
-        best_k[:] = -1.0
-        total[:] = 0.0
-        for k in range(0, k4, 4):
-            s0 = masks[k, start:stop]
-            s1 = masks[k + 1, start:stop]
-            s2 = masks[k + 2, start:stop]
-            s3 = masks[k + 3, start:stop]
-            f0, f1, f2, f3 = np.float32(k), np.float32(k + 1), np.float32(k + 2), np.float32(k + 3)
-            for x in range(cnt):
-                m0, m1, m2, m3 = s0[x], s1[x], s2[x], s3[x]
-                b, bk = _step(m0, f0, best[x], best_k[x])
-                b, bk = _step(m1, f1, b, bk)
-                b, bk = _step(m2, f2, b, bk)
-                b, bk = _step(m3, f3, b, bk)
-                best[x] = b
-                best_k[x] = bk
-                total[x] = (((total[x] + m0) + m1) + m2) + m3
-        for k in range(k4, k_count):
-            s0 = masks[k, start:stop]
-            f0 = np.float32(k)
-            for x in range(cnt):
-                m0 = s0[x]
-                b, bk = _step(m0, f0, best[x], best_k[x])
-                best[x] = b
-                best_k[x] = bk
-                total[x] += m0
-        o = out[start:stop]
-        for x in range(cnt):
-            bk = best_k[x]
-            if bk < 0 or np.float32(1.0) - total[x] >= best[x]:
-                o[x] = background
-            else:
-                o[x] = values[int(bk)]
+    k, h, w = masks.shape
+    vals = np.ascontiguousarray(values, dtype=np.uint32).reshape(-1)
+    if vals.shape[0] != k:
+        raise FramebufError(f"{k} masks but {vals.shape[0]} label values")
+    keys = masks.reshape(k, h * w).view(np.uint16)
+    best = keys[0].copy()
+    idx = np.zeros(h * w, np.uint8 if k <= 256 else np.uint16)
+    gt = np.empty(h * w, bool)
+    for i in range(1, k):
+        np.greater(keys[i], best, out=gt)
+        np.copyto(idx, i, where=gt)
+        np.maximum(best, keys[i], out=best)
+    lut = vals.astype(np.uint32)
+    out = lut[idx]
+    out[best == 0] = background
+    hard = np.flatnonzero((best <= _HALF_ONE_HALF) & (best != 0) | (best >= _HALF_INF))
+    if hard.size:
+        sub = masks.reshape(k, h * w)[:, hard].astype(np.float32)
+        if (best[hard] >= _HALF_INF).any():  # negative, NaN, inf: the kernel's own rule
+            from ._labelkernels import CHUNK, _argmax_labels
 
-
-@njit(cache=True)
-def _threshold_labels(masks, values, background, threshold, out):
-    k_count, height, width = masks.shape
-    for y in range(height):
-        for x in range(width):
-            out[y, x] = background
-        for k in range(k_count):
-            row = masks[k, y]
-            v = values[k]
-            for x in range(width):
-                if row[x] > threshold:
-                    out[y, x] = v
+            part = np.empty(hard.size, np.uint32)
+            _argmax_labels(np.ascontiguousarray(sub), vals, np.uint32(background), part, CHUNK)
+            out[hard] = part
+        else:
+            total = np.zeros(hard.size, np.float32)
+            for plane in sub:  # sequential, in class order, as the kernel sums
+                total += plane
+            top = sub.max(axis=0)
+            pick = lut[np.argmax(sub, axis=0)]  # first maximum: earlier class keeps a tie
+            out[hard] = np.where(np.float32(1.0) - total >= top, np.uint32(background), pick)
+    return out.reshape(h, w)
 
 
 def masks_to_labels(masks, values, mode: str = "argmax", threshold: float = 0.48,
@@ -297,6 +264,8 @@ def masks_to_labels(masks, values, mode: str = "argmax", threshold: float = 0.48
     vals = np.ascontiguousarray(values, dtype=np.uint32).reshape(-1)
     if vals.shape[0] != stack.shape[0]:
         raise FramebufError(f"{stack.shape[0]} masks but {vals.shape[0]} label values")
+    from ._labelkernels import CHUNK, _argmax_labels, _threshold_labels
+
     out = np.empty(stack.shape[1:], np.uint32)
     if mode == "argmax":
         k, h, w = stack.shape

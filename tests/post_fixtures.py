@@ -270,3 +270,74 @@ def write_many_channels(path, height=512, width=512, n_masks=50, seed=0,
         ch[f"CameraPoints.{c}"] = (n[..., i] * 1.5).astype(np.float16)
     _write(path, _header(compression, zmin=0.0, zmax=100.0), ch)
     return names
+
+
+def render_like_masks(height=512, width=512, n_masks=50, seed=0) -> np.ndarray:
+    """(n_masks, H, W) float32 coverage that partitions the frame into ``n_masks`` regions.
+
+    The regions are Voronoi cells of jittered seeds in a smoothly warped plane (curved borders,
+    as body parts or objects are), and every pixel holds the box-filtered coverage of the cells
+    it touches: exactly 1 inside a cell, 0 away from it, and a soft anti-aliased ramp about one
+    to two pixels wide across each border. The planes sum to 1 (up to float rounding)."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:height, 0:width].astype(np.float64) + 0.5
+    s = max(height, width)
+    # smooth low-frequency warp (a few pixels to a few tens of pixels), gradient well below 1
+    wx = x + 0.04 * s * np.sin(2 * np.pi * (y / s * 1.3 + rng.uniform()))
+    wy = y + 0.04 * s * np.sin(2 * np.pi * (x / s * 1.1 + rng.uniform()))
+    # seeds on a jittered grid: cells of comparable size, as parts of a segmented figure
+    g = int(np.ceil(np.sqrt(n_masks)))
+    cells = rng.permutation(g * g)[:n_masks]
+    sx = (cells % g + rng.uniform(0.15, 0.85, n_masks)) / g * width
+    sy = (cells // g + rng.uniform(0.15, 0.85, n_masks)) / g * height
+    d2 = (wx[None] - sx[:, None, None]) ** 2 + (wy[None] - sy[:, None, None]) ** 2
+    order = np.argsort(d2, axis=0)[:2]
+    a, b = order[0], order[1]
+    pa = np.stack([sx[a], sy[a]], -1)
+    pb = np.stack([sx[b], sy[b]], -1)
+    # distance (in pixels) from the pixel centre to the a/b bisector, on a's side
+    da = np.take_along_axis(d2, a[None], 0)[0]
+    db = np.take_along_axis(d2, b[None], 0)[0]
+    h = (db - da) / (2 * np.linalg.norm(pa - pb, axis=-1))
+    # box filter of a straight edge over a pixel (width ~1.5 px once warped): coverage of a
+    cov_a = np.clip(0.5 + h / 1.5, 0.5, 1.0)
+    masks = np.zeros((n_masks, height, width), np.float32)
+    rows, cols = np.indices((height, width))
+    masks[a, rows, cols] = cov_a
+    masks[b, rows, cols] += 1.0 - cov_a
+    return masks
+
+
+def write_render_like(path, height=512, width=512, n_masks=50, seed=0,
+                      compression=OpenEXR.ZIP_COMPRESSION) -> list[str]:
+    """A render as a segmentation dataset's renderer leaves it: 61 half channels (R G B A, Z,
+    CameraNormals.RGB, CameraPoints.RGB, ``n_masks`` masks ``segmentation.<part>``).
+
+    The masks partition the frame with soft one-to-two-pixel borders (:func:`render_like_masks`:
+    mostly exactly 0 or 1); depth is a smooth surface, normals its gradient, the beauty a
+    per-part albedo lit by those normals (smooth, as a denoised render), blended across the
+    borders by coverage. Returns the mask class names."""
+    rng = np.random.default_rng(seed + 1000)
+    masks = render_like_masks(height, width, n_masks, seed)
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32) + 0.5
+    u, v = x / width, y / height
+    z = (2.0 + 0.6 * np.sin(3.1 * u + 0.7) * np.cos(2.3 * v) + 0.4 * u).astype(np.float32)
+    gy, gx = np.gradient(z * width)
+    n = np.stack([-gx / width * 2, gy / height * 2, np.ones_like(z)], -1)
+    n /= np.linalg.norm(n, axis=-1, keepdims=True)
+    light = np.array([0.4, 0.5, 0.77], np.float32)
+    shade = np.clip(n @ (light / np.linalg.norm(light)), 0, 1)[..., None]
+    albedo = rng.uniform(0.05, 0.9, (n_masks, 3)).astype(np.float32)
+    rgb = np.einsum("khw,kc->hwc", masks, albedo) * (0.15 + 0.85 * shade)
+    names = [f"part_{i:02d}" for i in range(n_masks)]
+    ch = {c: rgb[..., i].astype(np.float16) for i, c in enumerate("RGB")}
+    ch["A"] = np.ones((height, width), np.float16)
+    ch["Z"] = z.astype(np.float16)
+    pts = np.stack([(u - 0.5) * z, (0.5 - v) * z, -z], -1)
+    for i, c in enumerate("RGB"):
+        ch[f"CameraNormals.{c}"] = n[..., i].astype(np.float16)
+        ch[f"CameraPoints.{c}"] = pts[..., i].astype(np.float16)
+    for name, m in zip(names, masks):
+        ch[f"segmentation.{name}"] = m.astype(np.float16)
+    _write(path, _header(compression, zmin=float(z.min()), zmax=float(z.max())), ch)
+    return names

@@ -281,3 +281,40 @@ def test_many_channel_render_round_trip(tmp_path):
     want, mapping = expected_labels(masks)
     seg, _ = oiio_read(tmp_path / "big.segments.png", "uint16")
     np.testing.assert_array_equal(seg[:, :, 0], want)
+
+
+def test_extract_decodes_only_the_assets_channels(tmp_path, monkeypatch):
+    """3 assets of a 61-channel render: only their 5 channels are de-interleaved and copied out
+    (chunks hold every channel, so all are inflated; none of the other 56 is decoded)."""
+    from framebuf.formats import _exrfile
+    from post_fixtures import write_render_like
+
+    write_render_like(tmp_path / "r.exr", 32, 48, n_masks=50)
+    decoded = []
+    real = _exrfile._read_part_native
+
+    def spy(exr, part, want, *args, **kwargs):
+        decoded.extend(part.channels[c].name for c in want)
+        arrays = real(exr, part, want, *args, **kwargs)
+        assert len(arrays) == len(want)
+        return arrays
+
+    monkeypatch.setattr(_exrfile, "_read_part_native", spy)
+    res = extract_one(tmp_path / "r.exr", tmp_path, ExtractOptions(assets=("rgb", "alpha", "depth")))
+    assert res.ok, res.error
+    assert len(_exrfile.read_header(tmp_path / "r.exr").parts[0].channels) == 61
+    assert sorted(decoded) == ["A", "B", "G", "R", "Z"]
+    assert sorted(p.rsplit("/", 1)[-1] for p in res.outputs) == [
+        "r.alpha.tif", "r.depth.tif", "r.info.json", "r.rgb.png"]
+
+
+def test_render_like_segments_match_independent_argmax(tmp_path):
+    from post_fixtures import write_render_like
+
+    names = write_render_like(tmp_path / "r.exr", 40, 56, n_masks=12, seed=3)
+    res = extract_one(tmp_path / "r.exr", tmp_path)
+    assert res.ok, res.error
+    ch = OpenEXR.File(str(tmp_path / "r.exr"), separate_channels=True).channels()
+    want, _ = expected_labels({n: ch[f"segmentation.{n}"].pixels.astype(np.float32) for n in names})
+    seg, _ = oiio_read(tmp_path / "r.segments.png", "uint16")
+    np.testing.assert_array_equal(seg[:, :, 0], want)

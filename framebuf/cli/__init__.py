@@ -16,13 +16,15 @@ from ..errors import FramebufError
 ORDER = ["render", "types", "formats", "shaders", "copy", "apply", "info", "extract"]
 
 
-def _command_modules():
+def _command_modules(only: str | None = None):
     names = [m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")]
+    if only in names:  # one command: import only its module (others import Numba, plugins...)
+        names = [only]
     names.sort(key=lambda n: (ORDER.index(n) if n in ORDER else len(ORDER), n))
     return [importlib.import_module(f"{__name__}.{n}") for n in names]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="framebuf",
         description="Typed framebuffers, output shaders and image files after mental ray's "
@@ -32,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser.add_argument("--version", action="version", version=f"framebuf {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in _command_modules():
+    for module in _command_modules(only):
         p = sub.add_parser(module.NAME, help=module.HELP, description=getattr(module, "DESCRIPTION", module.HELP),
                            formatter_class=argparse.RawDescriptionHelpFormatter)
         module.add_arguments(p)
@@ -41,7 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # `framebuf extract ...` builds the parser of that one command (start-up of a short job);
+    # anything else (no command, --help, --version, a typo) gets the full parser
+    parser = build_parser(argv[0] if argv and not argv[0].startswith("-") else None)
     args = parser.parse_args(argv)
     if not getattr(args, "_run", None):
         parser.print_help()

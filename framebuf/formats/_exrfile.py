@@ -33,7 +33,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
-from numba import njit
 
 from ..errors import CorruptFileError, FramebufError, UnsupportedFeatureError
 
@@ -511,202 +510,12 @@ def read_header(path, data: bytes | None = None) -> ExrFile:
 
 # -- pixels -------------------------------------------------------------------------------------
 
-@njit(cache=True, nogil=True)
-def _rle_decode(src, dst):
-    """OpenEXR RLE: a signed count byte; negative = that many literal bytes, else count+1 repeats."""
-    i = 0
-    o = 0
-    n = src.shape[0]
-    m = dst.shape[0]
-    while i < n:
-        c = np.int8(src[i])
-        i += 1
-        if c < 0:
-            k = -np.int64(c)
-            if i + k > n or o + k > m:
-                return -1
-            for j in range(k):
-                dst[o + j] = src[i + j]
-            i += k
-            o += k
-        else:
-            k = np.int64(c) + 1
-            if i >= n or o + k > m:
-                return -1
-            v = src[i]
-            i += 1
-            for j in range(k):
-                dst[o + j] = v
-            o += k
-    return o
-
-
 def _half_bits_table() -> np.ndarray:
     """float32 bit patterns of all 65536 half values: half -> float32 by one table look-up."""
     return np.arange(65536, dtype=np.uint16).view(np.float16).astype(np.float32).view(np.uint32)
 
 
 _HALF_TO_F32 = _half_bits_table()
-
-
-@njit(cache=True, inline="always")
-def _spread(x):
-    """The low four bytes of ``x`` moved to the low byte of four 16-bit lanes."""
-    x = x & np.uint64(0xFFFFFFFF)
-    x = (x | (x << np.uint64(16))) & np.uint64(0x0000FFFF0000FFFF)
-    return (x | (x << np.uint64(8))) & np.uint64(0x00FF00FF00FF00FF)
-
-
-@njit(cache=True, inline="always")
-def _byte_add(a, b):
-    """Eight independent byte additions mod 256 in one uint64 (no carry between bytes)."""
-    low = np.uint64(0x7F7F7F7F7F7F7F7F)
-    return ((a & low) + (b & low)) ^ ((a ^ b) & np.uint64(0x8080808080808080))
-
-
-@njit(cache=True, nogil=True)
-def _scatter(buf, starts, lengths, kinds, xs, ys, widths, nlines, ch_size, ch_slot, out_off,
-             out_stride, out_size, conv, out, rle_tmp, lut):
-    """Decode every chunk and copy the selected channels into ``out``.
-
-    ``buf[starts[k]: starts[k] + lengths[k]]`` holds chunk k: raw (kind 0), inflated but still
-    predicted and byte-split (kind 1, ZIP/ZIPS), or RLE-encoded (kind 2). A chunk covers pixels
-    ``xs[k] .. xs[k] + widths[k]`` of lines ``ys[k] .. ys[k] + nlines[k]``; each line holds every
-    channel in turn (``ch_size`` bytes per sample). Channel c goes to output slot ``ch_slot[c]``
-    (-1: not wanted), at ``out_off[slot] + y * out_stride[slot] + x * out_size[slot]``; with
-    ``conv[slot]`` half samples become float32 through ``lut``. Returns -1 on inconsistent data.
-
-    ZIP's predictor is a running byte sum over the chunk whose bytes were split in two halves
-    (even bytes first, odd bytes second). Sample sizes are 2 or 4, so the wanted bytes come in
-    pairs (t[i], t[half + i]): one pass keeps two running sums, one per half, and writes pairs as
-    it goes -- no scratch buffer, no second pass. The sums advance eight bytes per step (SWAR:
-    three shifted byte-wise adds and the previous word's last byte broadcast), which shortens
-    the dependency chain a byte loop is bound by. Unwanted channels only advance the sums (a
-    plain byte sum, which vectorises). The second sum starts after the whole first half, which is
-    one more byte sum.
-    """
-    out16 = out.view(np.uint16)
-    out32 = out.view(np.uint32)
-    out64 = out.view(np.uint64)
-    nch = ch_size.shape[0]
-    ones = np.uint64(0x0101010101010101)
-    flip = np.uint64(0x8080808080808080)  # d - 128 == d ^ 0x80 (mod 256), in every byte
-    for k in range(starts.shape[0]):
-        w = widths[k]
-        bpp = 0
-        for c in range(nch):
-            bpp += ch_size[c]
-        n = w * bpp * nlines[k]
-        kind = kinds[k]
-        src = buf
-        s0 = starts[k]
-        if kind == 2:
-            got = _rle_decode(buf[s0: s0 + lengths[k]], rle_tmp[:n])
-            if got != n:
-                return -1
-            src = rle_tmp
-            s0 = 0
-            kind = 1
-        elif lengths[k] != n:
-            return -1
-        if kind == 1:
-            half = n >> 1
-            p = s0
-            q = s0 + half
-            acc1 = np.int64(128)              # t[-1] = 128 makes t[0] = d[0]
-            total = np.int64(0)
-            for i in range(s0, s0 + half):
-                total += src[i]
-            acc2 = (128 + 128 * half + total) & 255
-            for l in range(nlines[k]):
-                y = ys[k] + l
-                for c in range(nch):
-                    m = (w * ch_size[c]) >> 1
-                    slot = ch_slot[c]
-                    if slot < 0:
-                        s1 = np.int64(0)
-                        s2 = np.int64(0)
-                        for i in range(m):
-                            s1 += src[p + i]
-                            s2 += src[q + i]
-                        acc1 = (acc1 + s1 + 128 * m) & 255
-                        acc2 = (acc2 + s2 + 128 * m) & 255
-                    else:
-                        o = out_off[slot] + y * out_stride[slot] + xs[k] * out_size[slot]
-                        cv = conv[slot]
-                        o = (o >> 2) if cv else (o >> 1)
-                        # eight pairs at a time: SWAR prefix sums of both halves, then pairs
-                        nw = m >> 3
-                        w1 = src[p: p + 8 * nw].view(np.uint64)
-                        w2 = src[q: q + 8 * nw].view(np.uint64)
-                        c1 = np.uint64(acc1) * ones
-                        c2 = np.uint64(acc2) * ones
-                        for j in range(nw):
-                            x = w1[j] ^ flip
-                            x = _byte_add(x, x << np.uint64(8))
-                            x = _byte_add(x, x << np.uint64(16))
-                            x = _byte_add(x, x << np.uint64(32))
-                            x = _byte_add(x, c1)
-                            c1 = (x >> np.uint64(56)) * ones
-                            z = w2[j] ^ flip
-                            z = _byte_add(z, z << np.uint64(8))
-                            z = _byte_add(z, z << np.uint64(16))
-                            z = _byte_add(z, z << np.uint64(32))
-                            z = _byte_add(z, c2)
-                            c2 = (z >> np.uint64(56)) * ones
-                            # pair byte b of both halves: spread each word's bytes to 16 bits
-                            lo = _spread(x)
-                            hi = _spread(x >> np.uint64(32))
-                            zlo = _spread(z) << np.uint64(8)
-                            zhi = _spread(z >> np.uint64(32)) << np.uint64(8)
-                            base = o + 8 * j
-                            if cv:
-                                a = lo | zlo
-                                c = hi | zhi
-                                for b in range(4):
-                                    sh = np.uint64(16 * b)
-                                    out32[base + b] = lut[(a >> sh) & np.uint64(0xFFFF)]
-                                    out32[base + 4 + b] = lut[(c >> sh) & np.uint64(0xFFFF)]
-                            else:
-                                o64 = base >> 2
-                                if base & 3 == 0:
-                                    out64[o64] = lo | zlo
-                                    out64[o64 + 1] = hi | zhi
-                                else:
-                                    a = lo | zlo
-                                    c = hi | zhi
-                                    for b in range(4):
-                                        sh = np.uint64(16 * b)
-                                        out16[base + b] = np.uint16((a >> sh) & np.uint64(0xFFFF))
-                                        out16[base + 4 + b] = np.uint16((c >> sh) & np.uint64(0xFFFF))
-                        acc1 = np.int64(c1 & np.uint64(255))
-                        acc2 = np.int64(c2 & np.uint64(255))
-                        for i in range(8 * nw, m):
-                            acc1 = (acc1 + src[p + i] + 128) & 255
-                            acc2 = (acc2 + src[q + i] + 128) & 255
-                            if cv:
-                                out32[o + i] = lut[acc1 | (acc2 << 8)]
-                            else:
-                                out16[o + i] = np.uint16(acc1 | (acc2 << 8))
-                    p += m
-                    q += m
-        else:
-            p = s0
-            for l in range(nlines[k]):
-                y = ys[k] + l
-                for c in range(nch):
-                    m = w * ch_size[c]
-                    slot = ch_slot[c]
-                    if slot >= 0:
-                        o = out_off[slot] + y * out_stride[slot] + xs[k] * out_size[slot]
-                        if conv[slot]:
-                            o >>= 2
-                            for i in range(m >> 1):
-                                out32[o + i] = lut[np.int64(src[p + 2 * i]) | (np.int64(src[p + 2 * i + 1]) << 8)]
-                        else:
-                            out[o: o + m] = src[p: p + m]
-                    p += m
-    return 0
 
 
 def _offsets(exr: ExrFile, part: Part, fh) -> np.ndarray:
@@ -764,6 +573,54 @@ def _inflate_into(args):
         return False
     out[:] = np.frombuffer(raw, np.uint8)
     return True
+
+
+def _numpy_scatter(path, blobs, kinds, starts, lengths, ys, ns, w, chans, sizes, want, out_off,
+                   out_size, buf, out) -> None:
+    """The ZIP/ZIPS/NONE scanline decoder without Numba: libdeflate inflates a chunk, imagecodecs'
+    ``delta_decode`` undoes the predictor's running byte sum (the ``- 128`` of each step is an
+    ``^ 0x80`` of every odd byte, one uint16 xor), and the byte halves are joined (``lo | hi <<
+    8``) only over the wanted channels' bytes, a run of consecutive wanted channels at a time,
+    straight into their planes. Unwanted channels are inflated and summed, never copied."""
+    bpl = int(w * sizes.sum())                    # bytes per line, every channel
+    choff = np.concatenate([[0], np.cumsum(sizes * w)])
+    # runs of wanted channels adjacent in the file, in the output and of one sample size
+    height = sum(ns)
+    runs = []  # [first channel, end channel, first output slot, count]
+    for i, c in enumerate(want):
+        r = runs[-1] if runs else None
+        if (r is not None and r[1] == c and sizes[c] == sizes[r[0]]
+                and out_off[i] == out_off[r[2]] + (i - r[2]) * w * height * sizes[c]):
+            r[1], r[3] = c + 1, r[3] + 1
+        else:
+            runs.append([c, c + 1, i, 1])
+    for k, blob in enumerate(blobs):
+        n = bpl * ns[k]
+        seg = buf[starts[k]: starts[k] + n]
+        y, lines = ys[k], ns[k]
+        if lengths[k] != n:
+            raise CorruptFileError(path, "chunk sizes do not match the header (damaged data)")
+        if kinds[k] == 1:
+            if not _inflate_into((blob, seg)):
+                raise CorruptFileError(path, "a zip chunk does not inflate (damaged data)")
+            _ic.delta_decode(seg, out=seg)
+            np.bitwise_xor(seg.view(np.uint16), 0x8000, out=seg.view(np.uint16))
+            lo = seg[: n // 2].reshape(lines, bpl // 2)
+            hi = seg[n // 2:].reshape(lines, bpl // 2)
+        else:
+            raw = seg.view(np.uint16).reshape(lines, bpl // 2)
+        for c0, c1, i0, count in runs:
+            ws = int(w * sizes[c0]) // 2            # uint16 words per line of one channel
+            a = int(choff[c0]) // 2
+            dst = out[out_off[i0]: out_off[i0] + count * height * ws * 2].view(np.uint16)
+            dst = dst.reshape(count, height, ws)[:, y: y + lines, :]
+            if kinds[k] == 1:
+                src_hi = hi[:, a: a + count * ws].reshape(lines, count, ws).transpose(1, 0, 2)
+                src_lo = lo[:, a: a + count * ws].reshape(lines, count, ws).transpose(1, 0, 2)
+                np.left_shift(src_hi, 8, out=dst, dtype=np.uint16)
+                np.bitwise_or(dst, src_lo, out=dst)
+            else:
+                dst[...] = raw[:, a: a + count * ws].reshape(lines, count, ws).transpose(1, 0, 2)
 
 
 def _read_part_native(exr: ExrFile, part: Part, want: list[int], fh, threads: int,
@@ -862,6 +719,17 @@ def _read_part_native(exr: ExrFile, part: Part, want: list[int], fh, threads: in
             raise FramebufError(f"{path}: channel {chans[c].name!r} asked for twice")
         slots[c] = i
     biggest = max(expect) if expect else 0
+    if (_ic is not None and not tiles and comp != "rle" and not conv.any()
+            and hasattr(_ic, "delta_decode")):
+        _numpy_scatter(path, blobs, kinds, starts, lengths, ys_, ns_, w, chans,
+                       sizes, want, out_off, out_size, buf, out)
+        arrays = []
+        for i, c in enumerate(want):
+            seg = out[out_off[i]: out_off[i] + plane[i]]
+            arrays.append(seg.view(chans[c].dtype).reshape(h, w))
+        return arrays
+    from ._exrkernels import _scatter
+
     xs_a, ys_a = np.array(xs_, np.int64), np.array(ys_, np.int64)
     ws_a, ns_a = np.array(ws_, np.int64), np.array(ns_, np.int64)
 
@@ -1041,9 +909,20 @@ def read_channels(path, names=None, exr: ExrFile | None = None, threads: int | N
     return {n: result[n] for n in names}
 
 
+def __getattr__(name):
+    """The Numba kernels, loaded on first use (``_scatter``, ``_rle_decode``)."""
+    if name in ("_scatter", "_rle_decode", "_bytesum"):
+        from . import _exrkernels
+
+        return getattr(_exrkernels, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def warm_up() -> None:
     """Load the Numba kernels (from the cache) now, e.g. in a parent before it forks workers, so
     each worker does not pay the start-up again."""
+    from ._exrkernels import _rle_decode, _scatter
+
     z8 = np.zeros(8, np.uint8)
     e = np.zeros(0, np.int64)
     _scatter(z8, e, e, e, e, e, e, e, e, e, e, e, e, e, z8.copy(), z8.copy(), _HALF_TO_F32)

@@ -21,8 +21,9 @@ Per render ``N.exr`` (reference "synthetic-human" 1.3-1.5 for the formats):
 ==========================  ======================================================================
 
 Speed (``bench/extract.py``): only the channels an asset needs are decoded
-(:mod:`framebuf.post.exrread`), masks are combined by the Numba kernel of
-:mod:`framebuf.labels` reading the decoder's contiguous planes, half values are converted to
+(:mod:`framebuf.formats._exrfile`, its numpy path), half masks are combined in numpy by
+:func:`framebuf.labels.half_masks_to_labels` reading the decoder's contiguous planes (no Numba
+in the process: its import and cache loading cost more than a dozen renders' work), half values are converted to
 8 bits through a 65536-entry table, and PNG/TIFF are deflated at level 1 (a few per cent bigger,
 several times faster than level 6). Several renders run in worker processes.
 """
@@ -42,12 +43,13 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import FramebufError
-from ..io import atomic_output
+from .._atomic import atomic_output
+from ..formats import _exrfile
 from ..labels import (
-    LabelMapping, describe_duplicates, load_mapping, masks_to_labels, per_image_mapping,
+    LabelMapping, describe_duplicates, half_masks_to_labels, load_mapping, masks_to_labels,
+    per_image_mapping,
 )
 from ..progress import Progress
-from . import exrread
 from . import layouts as _layouts
 
 ASSETS = ("rgb", "alpha", "depth", "normals", "segments")
@@ -223,8 +225,11 @@ def _labels(table: dict, data: dict, spec: str, opts: ExtractOptions, what: str,
     planes = [data[table[c]] for c in classes]
     values, used, name = _mapping_for(classes, planes, spec, opts, what, warnings)
     stack = stack_planes(planes)
-    labels = masks_to_labels(stack, values, mode=opts.mode, threshold=opts.threshold,
-                             background=used.get("background", 0))
+    if opts.mode == "argmax" and stack.dtype == np.float16:
+        labels = half_masks_to_labels(stack, values, background=used.get("background", 0))
+    else:
+        labels = masks_to_labels(stack, values, mode=opts.mode, threshold=opts.threshold,
+                                 background=used.get("background", 0))
     return labels.astype(np.uint16), used, name
 
 
@@ -296,10 +301,9 @@ def _extract(path: Path, outdir: Path, opts: ExtractOptions, res: ExtractResult)
     # masks first and in class order: the decoder then leaves them as one (K, H, W) block
     order = need.get("segments", []) + need.get("clothing_segments", [])
     order = order + [c for k, v in need.items() if k not in ("segments", "clothing_segments") for c in v]
-    # masks come back as float32 straight from the decoder: the label kernel reads float32
-    masks = need.get("segments", []) + need.get("clothing_segments", [])
-    # the decoded planes are done with before this thread's next render: reuse their buffer
-    data = render.load(order, threads=opts.threads, float32=masks, reuse=True)
+    # masks stay half (the numpy label combine reads their bit patterns); the decoded planes
+    # are done with before this thread's next render: reuse their buffer
+    data = render.load(order, threads=opts.threads, reuse=True)
 
     stem = path.name[:-len(path.suffix)] if path.suffix else path.name
     out = lambda asset: outdir / f"{stem}{SUFFIX[asset]}"
@@ -407,7 +411,7 @@ def _extract(path: Path, outdir: Path, opts: ExtractOptions, res: ExtractResult)
             tasks.append(lambda: _write_png(out("clothing_segments"), clabels, level))
             written.append(out("clothing_segments"))
     # the encoders (libpng, zlib) release the GIL: with threads the files are written side by side
-    threads = exrread._threads() if opts.threads is None else max(1, int(opts.threads))
+    threads = _exrfile._threads() if opts.threads is None else max(1, int(opts.threads))
     if threads > 1 and len(tasks) > 1:
         with ThreadPoolExecutor(threads) as pool:
             for fut in [pool.submit(t) for t in tasks]:
@@ -436,12 +440,7 @@ def _json_float(v: float):
 # -- many renders ------------------------------------------------------------------------------
 
 def _warm_up() -> None:
-    from ..plugins import registry
-    from . import exrread
-
-    registry()
-    exrread.warm_up()
-    masks_to_labels(np.zeros((1, 1, 1), np.float32), np.zeros(1, np.uint32))
+    _layouts.layouts()
     _half_to_u8_table(True), _half_to_u8_table(False)
 
 

@@ -9,7 +9,7 @@ row without touching this file.
 
 Channel names are *full names*: in a multi-part file whose parts are layers (Blender 5.x writes a
 part ``ViewLayer.Depth`` holding channel ``Z``), the part name is prefixed
-(:func:`framebuf.post.exrread.full_channel_name`), so one alias table covers single-part and
+(:func:`framebuf.formats._exrfile.full_channel_name`), so one alias table covers single-part and
 multi-part files. ``{L}`` in an alias is the view-layer prefix (``"ViewLayer."`` for Blender,
 empty for the others); auto-detection tries every prefix the file has.
 
@@ -36,7 +36,7 @@ import numpy as np
 from ..buffers import FrameBufferSet
 from ..errors import FramebufError
 from ..hookspecs import hookimpl
-from . import exrread
+from ..formats import _exrfile as exrread
 
 #: roles a layout can fill, with the number of channels each takes.
 ROLE_SIZES = {
@@ -317,9 +317,29 @@ def framebuf_channel_layouts():
 
 def layouts() -> dict[str, ChannelLayout]:
     """Every registered layout (built-ins and plugins')."""
-    from ..plugins import registry
+    from .. import plugins
 
-    return registry().layouts or dict(LAYOUT_TABLE)
+    if plugins._registry is None:  # not built yet: do not import every format for the layouts
+        return _plugin_layouts()
+    return plugins.registry().layouts or dict(LAYOUT_TABLE)
+
+
+@lru_cache(maxsize=1)
+def _plugin_layouts() -> dict[str, ChannelLayout]:
+    """The built-in layouts and those of entry-point plugins, without building the registry
+    (which imports every format, shader and source module: 0.2 s of a short process). Only
+    this module among the built-ins implements ``framebuf_channel_layouts``."""
+    import sys
+
+    import pluggy
+
+    from .. import hookspecs, plugins
+
+    pm = pluggy.PluginManager("framebuf")
+    pm.add_hookspecs(hookspecs)
+    pm.register(sys.modules[__name__], name=__name__)
+    pm.load_setuptools_entrypoints(plugins.ENTRY_POINT_GROUP)
+    return plugins.Registry.from_plugin_manager(pm).layouts or dict(LAYOUT_TABLE)
 
 
 def get_layout(name: str | ChannelLayout) -> ChannelLayout:
