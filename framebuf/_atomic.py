@@ -1,6 +1,6 @@
-"""``atomic_output`` without the rest of :mod:`framebuf.io` (which imports the converters and
-with them Numba): the same function, for light callers such as ``framebuf extract``.
-``framebuf.io.atomic_output`` should become a re-export of this one."""
+"""``atomic_output``, apart from the rest of :mod:`framebuf.io` (which imports the converters and
+with them Numba), so light callers such as ``framebuf extract`` start fast;
+``framebuf.io.atomic_output`` re-exports it."""
 
 from __future__ import annotations
 

@@ -18,6 +18,7 @@ from typing import Iterable
 import numpy as np
 
 from . import convert
+from ._atomic import atomic_output  # noqa: F401 - part of this module's API
 from .buffers import FrameBuffer, FrameBufferSet
 from .datatypes import DataType, datatype
 from .errors import (
@@ -35,32 +36,6 @@ from .plugins import registry
 
 # options every writer accepts besides its own
 COMMON_WRITE_OPTIONS = ("compression", "attributes", "fit")
-
-
-@contextmanager
-def atomic_output(path):
-    """Yield a temporary path in the target's folder; rename it over ``path`` only on success.
-
-    A failing writer leaves neither a partial file nor a damaged older file behind.
-    """
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise FramebufError(f"{path}: folder {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
-    os.close(fd)
-    try:
-        yield tmp
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
 
 
 # -- format lookup -----------------------------------------------------------------------------
