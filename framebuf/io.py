@@ -8,10 +8,7 @@ and hands :class:`~framebuf.formats.base.Layer` objects to the format's writer i
 
 from __future__ import annotations
 
-import os
-import tempfile
 import warnings
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable
 
