@@ -203,7 +203,10 @@ class FrameBufferSet:
         components for this type. A user buffer gets its own array, zero/empty-filled or from ``data``.
         """
         dt = datatype(dtype)
-        if user:
+        if user and data is not None:
+            storage = np.empty((1, 1, len(dt.view)), dt.dtype)   # replaced by the data below
+            view = dt.view
+        elif user:
             storage = empty_storage(dt.storage, self.height, self.width)
             view = dt.view
         else:

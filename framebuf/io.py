@@ -373,7 +373,12 @@ def image_to_buffers(image: Image) -> FrameBufferSet:
 
 def read(path, filetype: str | None = None, **options) -> FrameBufferSet:
     """Read a file into a FrameBufferSet of full-precision buffers keeping the file's data types."""
-    return image_to_buffers(read_image(path, filetype, **options))
+    image = read_image(path, filetype, **options)
+    try:
+        return image_to_buffers(image)
+    except MemoryError:
+        raise CorruptFileError(path, f"{image.width}x{image.height} pixels with {len(image.layers)} "
+                                     f"buffers need more memory than there is") from None
 
 
 def write_many(items: Iterable[tuple], **common) -> list[Path]:

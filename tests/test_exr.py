@@ -420,3 +420,33 @@ def test_apply_with_two_inputs_keeps_the_first_files_structure(tmp_path):
     assert chans == {"fg": (("R", "G", "B", "A"), "half"), "comp": (("comp.R", "comp.G", "comp.B", "comp.A"), "half"),
                      "plate": (("plate.R", "plate.G", "plate.B"), "float")}
     np.testing.assert_allclose(back["comp"].data[0, 0], [0.5 + 0.25 * 0.5, 0.625, 0.625, 1.0])
+
+
+@needs_corpus
+def test_a_new_buffer_in_a_multi_part_set_gets_its_own_part(tmp_path):
+    fbs = framebuf.read(CORPUS / "openexr-images/Beachball/multipart.0001.exr")
+    fbs.add("leftcopy", "rgba_h", user=True, data=fbs["rgba_left"].data.copy())
+    back = framebuf.read(framebuf.write(fbs, tmp_path / "bb.exr"))
+    assert len(back.parts) == 11 and back.parts[back["leftcopy"].part].name == "leftcopy"
+    np.testing.assert_array_equal(back["leftcopy"].data, fbs["rgba_left"].data)   # nothing cropped
+
+
+def test_hostile_sizes_are_refused_before_allocating(tmp_path):
+    # a 64x1 ZIP file whose header then claims a data window 2^31-1 wide
+    fbs = framebuf.FrameBufferSet(64, 1)
+    fbs.add("rgba", "rgba_h", data=np.zeros((1, 64, 4), np.float32))
+    path = framebuf.write(fbs, tmp_path / "small.exr", compression="zip")
+    data = bytearray(path.read_bytes())
+    at = data.index(b"dataWindow\0box2i\0") + len(b"dataWindow\0box2i\0") + 4
+    data[at + 8: at + 12] = (2**31 - 2).to_bytes(4, "little")
+    (tmp_path / "wide.exr").write_bytes(bytes(data))
+    with pytest.raises(FramebufError, match="claims .* bytes|cover|window"):
+        framebuf.read(tmp_path / "wide.exr")
+    # two tiny parts 40000 pixels apart: the padded union would be gigabytes
+    parts = [OpenEXR.Part({"compression": OpenEXR.ZIP_COMPRESSION, "dataWindow": (np.int32([x, x]), np.int32([x + 7, x])),
+                           "displayWindow": (np.int32([0, 0]), np.int32([7, 0]))},
+                          {"R": np.zeros((1, 8), np.float16)}, f"p{x}") for x in (0, 40000)]
+    OpenEXR.File(parts).write(str(tmp_path / "far.exr"))
+    with pytest.raises(FramebufError, match="GiB for 16 stored pixels; read parts one at a time"):
+        framebuf.read(tmp_path / "far.exr")
+    assert framebuf.read(tmp_path / "far.exr", parts="p40000").data_window == (40000, 40000, 40007, 40000)

@@ -561,8 +561,9 @@ def _inflate_into(args):
     data, out = args
     if _ic is not None:
         try:
-            _ic.deflate_decode(data, out=out)
-            return True
+            # a short chunk decodes to fewer bytes than the header promises: damaged, not a
+            # picture with stale memory in its last rows
+            return len(_ic.deflate_decode(data, out=out)) == len(out)
         except Exception:
             pass  # fall through to zlib, whose message is clearer
     try:
@@ -680,6 +681,13 @@ def _read_part_native(exr: ExrFile, part: Part, want: list[int], fh, threads: in
         raise CorruptFileError(path, f"chunks cover {covered} of {w * h} pixels (incomplete file?)")
     expect = [wi * ni * bpp for wi, ni in zip(ws_, ns_)]
     comp = part.compression
+    # before anything is allocated: deflate cannot expand more than about 1032:1, OpenEXR's RLE
+    # more than 64:1 (a run of 128 from 2 bytes), so a tiny file cannot ask for gigabytes
+    most = {"zip": 1100, "zips": 1100, "rle": 65}.get(comp)
+    for blob, n in zip(blobs, expect):
+        if most and len(blob) < n and n > most * len(blob) + 256:
+            raise CorruptFileError(path, f"a {comp} chunk of {len(blob)} bytes claims {n} bytes of "
+                                         f"pixels (damaged or hostile header)")
     kinds = np.zeros(len(blobs), np.int64)
     # a chunk that would not shrink is stored raw whatever the compression (OpenEXR rule)
     starts = np.zeros(len(blobs), np.int64)

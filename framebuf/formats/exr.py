@@ -284,6 +284,8 @@ def _names(value) -> list[str]:
         return []
     if isinstance(value, str):
         return [v.strip() for v in value.split(",") if v.strip()]
+    if isinstance(value, int):
+        return [str(value)]
     return [str(v) for v in value]
 
 
@@ -372,6 +374,8 @@ def _decode(exr: X.ExrFile, plans: list[BufferPlan], level) -> dict[tuple[int, s
         for pi, names in want.items():
             part = exr.parts[pi]
             lv = level if part.is_tiled else (0, 0)
+            if level != (0, 0) and not part.is_tiled:
+                raise FramebufError(f"{exr.path}: part {pi} is scanline: it has no level {level}")
             if lv != (0, 0):
                 modes = part.tiles.get("level_mode")
                 n_x = len({lx for lx, _, _, _ in part.tile_levels()})
@@ -473,6 +477,15 @@ def read(path, options) -> Image:
     if frame == "display":
         x0, y0, x1, y1 = exr.parts[used_parts[0]].display_window
     width, height = x1 - x0 + 1, y1 - y0 + 1
+    held = sum((w[2] - w[0] + 1) * (w[3] - w[1] + 1) for w in windows.values())
+    grid_bytes = width * height * 4 * sum(len(p.channels) for p in plans)
+    if grid_bytes > 1 << 30 and width * height > 16 * held:
+        # parts far apart, or a display window far bigger than the pixels: padding would
+        # allocate gigabytes for nothing
+        raise FramebufError(
+            f"{path}: the {'display window' if frame == 'display' else 'union of the parts'' data windows'} "
+            f"is {width}x{height}, {grid_bytes / 2**30:.1f} GiB for {held} stored pixels; read parts "
+            f"one at a time (parts=...) or with window=data")
     parts = [_file_part(part, exr.multipart) for part in exr.parts]
     layers: list[Layer] = []
     converted = set()
@@ -790,15 +803,30 @@ def write(path, image: Image, options) -> None:
     threads = _threads()
     file_parts = list(image.parts) if image.parts else [FilePart()]
     by_part: dict[int, list[Layer]] = {}
+    home = _first_part(image)
+    grid = _image_window(image)
     for layer in image.layers:
         index = layer.part if layer.part is not None and layer.part < len(file_parts) else None
-        by_part.setdefault(index if index is not None else _first_part(image), []).append(layer)
+        if index is None:
+            index = home
+            if len(file_parts) > 1 or (file_parts[home].data_window not in (None, grid)):
+                # a new buffer (a shader's output) in a file whose parts do not all cover the
+                # set: a part of its own over the whole set, so nothing of it is cropped away
+                source = file_parts[home]
+                file_parts.append(FilePart(name=_unique_part_name(layer.name or "part", file_parts),
+                                           data_window=grid, display_window=source.display_window,
+                                           compression=source.compression))
+                index = len(file_parts) - 1
+        by_part.setdefault(index, []).append(layer)
     order = sorted(by_part)
     asked = _on_off(options.get("multipart"), "multipart")
+    if asked:
+        raise UnsupportedOptionError("exr option multipart=on is not supported: the OpenEXR binding "
+                                     "writes one part as a single-part file")
     if asked is False and len(order) > 1:
         raise FramebufError(f"exr: the buffers belong to {len(order)} parts; multipart=off cannot "
                             f"write them (choose buffers of one part)")
-    multipart = len(order) > 1 or bool(asked)
+    multipart = len(order) > 1
     written = []
     for out_index, pi in enumerate(order):
         part = file_parts[pi]
@@ -814,6 +842,9 @@ def write(path, image: Image, options) -> None:
         for layer in layers:
             layer = _crop(layer, window, image.origin)
             for name, a in zip(layer.channels, _pixel_arrays(layer)):
+                if name in channels:
+                    raise FramebufError(f"exr: two buffers would write channel {name!r} in part "
+                                        f"{part.name or out_index!r}")
                 xs, ys = layer.sampling or (1, 1)
                 if (xs, ys) != (1, 1):
                     a = _decimate(a, (xs, ys), window)
@@ -848,6 +879,14 @@ def write(path, image: Image, options) -> None:
     kept = {i: chunks for i, (_, _, _, chunks) in enumerate(written) if chunks}
     if kept:
         X.replace_chunks(path, kept)
+
+
+def _unique_part_name(name: str, parts: list[FilePart]) -> str:
+    taken = {p.name for p in parts}
+    out = name
+    while out in taken:
+        out += "_"
+    return out
 
 
 def _first_part(image: Image) -> int:
@@ -886,6 +925,10 @@ def _source_chunks(part: FilePart, tiles, comp, window, stored: list[tuple[str, 
     with a :class:`DroppedWarning` when mip levels are lost."""
     src = part.extra.get("source")
     multilevel = bool(tiles) and tiles["level_mode"] != "one_level"
+    if not multilevel and part.tiles and part.tiles.get("level_mode") != "one_level":
+        warnings.warn(DroppedWarning(f"mip/rip levels of part {part.name or 0!r} not kept (written "
+                                     f"without levels: tiled=off or new tiling); wrote level 0 only"),
+                      stacklevel=3)
     if not src or not (multilevel or comp in LOSSY):
         if multilevel:
             warnings.warn(DroppedWarning(f"mip/rip levels of part {part.name or 0!r} not kept (the "
@@ -946,8 +989,8 @@ def framebuf_formats():
             "tile_size": "tile edge N or WxH in pixels (default 32, as mental ray 3.8)",
             "dwa_level": "DWAA/DWAB compression level (default 45)",
             "line_order": "increasing_y, decreasing_y or random_y (tiles; default: as the input)",
-            "multipart": "on: a multi-part file even for one part; off: refuse several parts "
-                         "(default: one part per part the buffers came from)",
+            "multipart": "off: refuse to write several parts (default: one part per part the "
+                         "buffers came from; a new buffer in a multi-part set gets its own part)",
         },
         read_options=READ_OPTIONS,
         keeps_windows=True,

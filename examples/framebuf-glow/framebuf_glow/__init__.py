@@ -1,20 +1,9 @@
 """A glow output shader: bright parts of the image, blurred, added back on top."""
 
 import numpy as np
-from numba import njit
 
 from framebuf import hookimpl
 from framebuf.shading import PRIMARY, Param, blur, output_shader
-
-
-@njit(cache=True)
-def _bright_pass(px, threshold, out):
-    """RGB above the threshold (alpha 0, so the glow adds light but no coverage)."""
-    for y in range(px.shape[0]):
-        for x in range(px.shape[1]):
-            for c in range(3):
-                out[y, x, c] = max(px[y, x, c] - threshold, 0.0)
-            out[y, x, 3] = 0.0
 
 
 @output_shader("glow", params=[
@@ -26,8 +15,10 @@ def glow(ctx, src, dst, threshold, radius, intensity):
     px = np.ascontiguousarray(src.data, dtype=np.float32)
     if px.shape[2] != 4:
         raise ctx.error(f"src {src.name!r} must be an RGBA buffer")
+    from ._kernels import bright_pass   # Numba only when the shader runs (see _kernels)
+
     bright = np.empty_like(px)
-    _bright_pass(px, np.float32(threshold), bright)
+    bright_pass(px, np.float32(threshold), bright)
     dst.data = px + np.float32(intensity) * blur(bright, radius, "gauss", out=bright)
 
 
