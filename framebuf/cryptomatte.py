@@ -465,6 +465,9 @@ class Mattes:
     def __len__(self) -> int:
         return len(self.names)
 
+    def id_bits(self, name: str) -> int:
+        return int(self.keys[self._index[name]])
+
     def pixel_count(self, name: str) -> int:
         """Pixels where the name's coverage is > 0."""
         return int(self.positive[self._index[name]])
