@@ -320,23 +320,39 @@ def read_ranks(lay: Layer, window: str = "data") -> Ranks:
 
 @njit(cache=True)
 def _matte_kernel(ids, cov, keys, out):
-    """out[p] = sum over ranks r of cov[r, p] where ids[r, p] is in the sorted ``keys``."""
+    """out[p] = sum over ranks r (in order) of cov[r, p] where ids[r, p] is in the sorted ``keys``.
+    Rank-major, so each rank is one contiguous sweep; up to 4 keys compared directly."""
     nr, npx = ids.shape
     nk = keys.shape[0]
     for p in range(npx):
-        acc = np.float32(0.0)
-        for r in range(nr):
-            v = ids[r, p]
-            lo, hi = 0, nk
-            while lo < hi:
-                mid = (lo + hi) >> 1
-                if keys[mid] < v:
-                    lo = mid + 1
-                else:
-                    hi = mid
-            if lo < nk and keys[lo] == v:
-                acc += cov[r, p]
-        out[p] = acc
+        out[p] = 0.0
+    for r in range(nr):
+        idr = ids[r]
+        cr = cov[r]
+        if nk == 1:
+            k0 = keys[0]
+            for p in range(npx):
+                if idr[p] == k0:
+                    out[p] += cr[p]
+        elif nk <= 4:
+            for p in range(npx):
+                v = idr[p]
+                for k in range(nk):
+                    if v == keys[k]:
+                        out[p] += cr[p]
+                        break
+        else:
+            for p in range(npx):
+                v = idr[p]
+                lo, hi = 0, nk
+                while lo < hi:
+                    mid = (lo + hi) >> 1
+                    if keys[mid] < v:
+                        lo = mid + 1
+                    else:
+                        hi = mid
+                if lo < nk and keys[lo] == v:
+                    out[p] += cr[p]
 
 
 @njit(cache=True)
