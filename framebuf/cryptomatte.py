@@ -89,6 +89,7 @@ class Layer:
     manif_file: str | None = None               # sidecar, relative to the EXR's folder
     ranks: list = field(default_factory=list)   # [(id channel, coverage channel)], full names
     pixel_types: dict = field(default_factory=dict)   # full channel name -> half/float/uint
+    problem: CryptomatteError | None = None     # declared, but its channels are unusable
     _manifest: dict | None = field(default=None, repr=False)
 
     def error(self, problem: str, cls=CryptomatteError):
@@ -225,7 +226,8 @@ def _find_ranks(path, name: str, full: dict[str, str]) -> tuple[list, dict]:
 
 
 def layers(path) -> list[Layer]:
-    """Every Cryptomatte layer of an EXR file, from its headers only (no pixels decoded)."""
+    """Every Cryptomatte layer of an EXR file, from its headers only (no pixels decoded). A layer
+    whose rank channels are missing is listed with its ``problem``, raised when it is read."""
     path = str(path)
     try:
         exr = X.read_header(path)
@@ -246,7 +248,10 @@ def layers(path) -> list[Layer]:
         lay = Layer(path, name, key, part, str(f.get("hash", HASH)), str(f.get("conversion", CONVERSION)),
                     None if f.get("manifest") is None else str(f["manifest"]),
                     None if f.get("manif_file") is None else str(f["manif_file"]))
-        lay.ranks, lay.pixel_types = _find_ranks(path, name, full)
+        try:            # metadata often survives a comp that dropped the channels: keep the
+            lay.ranks, lay.pixel_types = _find_ranks(path, name, full)    # other layers usable
+        except CryptomatteError as exc:
+            lay.problem = exc
         out.append(lay)
     return out
 
@@ -291,6 +296,8 @@ def read_ranks(lay: Layer, window: str = "data") -> Ranks:
     """Decode only the layer's rank channels (``framebuf.read(..., channels=...)``)."""
     from .io import read
 
+    if lay.problem is not None:
+        raise lay.problem
     if lay.hash != HASH:
         raise lay.error(f"hash {lay.hash!r} is not supported (only {HASH})")
     if lay.conversion != CONVERSION:

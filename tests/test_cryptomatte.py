@@ -399,8 +399,9 @@ def test_errors(tmp_path):
     norank = tmp_path / "norank.exr"
     OpenEXR.File(_crypto_header("crypto_object", _manifest(NAMES[:2])),
                  {c: np.zeros((4, 4), np.float32) for c in "RGBA"}).write(str(norank))
+    [lay] = C.layers(norank)                    # listed (metadata outlives channels in comps) ...
     with pytest.raises(CryptomatteError, match="'crypto_object': no rank channels crypto_object00.R"):
-        C.layers(norank)
+        C.matte(norank, NAMES[0])               # ... refused when read
 
 
 def test_no_manifest(tmp_path):
@@ -499,6 +500,15 @@ def test_cli_errors(tmp_path, capsys):
     assert not (tmp_path / "x.exr").exists()
     rc, out, _ = _run(capsys, a, "--list")
     assert rc == 0 and "layer crypto_object" in out and "layer crypto_material" in out
+    # a layer whose channels a comp dropped: --list says so and lists the others
+    stale = tmp_path / "stale.exr"
+    OpenEXR.File({**header, **_crypto_header("crypto_asset", _manifest(NAMES[:1]), "ccccccc")},
+                 ch).write(str(stale))
+    rc, out, _ = _run(capsys, stale, "--list")
+    assert rc == 0 and "layer crypto_asset (key ccccccc, part 0): no rank channels" in out
+    assert out.count("\nlayer ") + out.startswith("layer ") == 3
+    rc, _, err = _run(capsys, stale, "--layer", "crypto_asset", "--list")
+    assert rc == 2 and "cryptomatte layer 'crypto_asset': no rank channels crypto_asset00.R" in err
 
 
 def test_cli_help(capsys):

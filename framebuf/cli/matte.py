@@ -78,6 +78,10 @@ def _list(args) -> int:
         C.layer(args.input)                                   # raises: no layer
     docs = []
     for lay in chosen:
+        if lay.problem is not None and not args.layer:       # say so, list the others
+            docs.append({"layer": lay.name, "key": lay.key, "part": lay.part,
+                         "problem": lay.problem.problem})
+            continue
         ranks = C.read_ranks(lay)
         doc = {"layer": lay.name, "key": lay.key, "part": lay.part, "ranks": len(lay.ranks),
                "channels": lay.channels, "manifest": lay.manifest_source,
@@ -99,6 +103,9 @@ def _list(args) -> int:
         print(json.dumps(docs, indent=2, ensure_ascii=False))
         return 0
     for doc in docs:
+        if "problem" in doc:
+            print(f"layer {doc['layer']} (key {doc['key']}, part {doc['part']}): {doc['problem']}")
+            continue
         w, h = doc["resolution"]
         n = len(doc["names"])
         print(f"layer {doc['layer']} (key {doc['key']}, part {doc['part']}, {doc['ranks']} ranks, "
