@@ -109,3 +109,22 @@ class ShaderParameterError(ShaderError):
 
 class PluginError(FramebufError):
     """A plugin that does not fit the hook specifications, or two plugins claiming one name."""
+
+
+class CryptomatteError(FramebufError):
+    """A Cryptomatte layer that is missing or cannot be decoded; the message names the file and
+    the layer (:mod:`framebuf.cryptomatte`)."""
+
+    def __init__(self, path, layer: str | None, problem: str):
+        self.path, self.layer, self.problem = str(path), layer, problem
+        where = f"cryptomatte layer {layer!r}: " if layer else ""
+        super().__init__(f"{self.path}: {where}{problem}")
+
+
+class CryptomatteManifestError(CryptomatteError):
+    """A manifest that is truncated or not JSON, a sidecar that is missing, or an entry whose hash
+    is not MurmurHash3 of its name."""
+
+
+class CryptomatteNameError(CryptomatteError):
+    """A name or pattern that the layer's manifest does not list."""

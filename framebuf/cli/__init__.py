@@ -13,7 +13,7 @@ import sys
 
 from ..errors import FramebufError
 
-ORDER = ["render", "types", "formats", "shaders", "copy", "apply", "info", "extract"]
+ORDER = ["render", "types", "formats", "shaders", "copy", "apply", "info", "extract", "matte"]
 
 
 def _command_modules(only: str | None = None):
