@@ -325,6 +325,19 @@ def read_ranks(lay: Layer, window: str = "data") -> Ranks:
     return Ranks(lay, ids, cov, fbs.origin, fbs.display_window)
 
 
+@njit(cache=True, inline="always")
+def _lower_bound(keys, v):
+    """The first index of sorted ``keys`` whose key is not below ``v`` (binary search)."""
+    lo, hi = 0, keys.shape[0]
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if keys[mid] < v:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
 @njit(cache=True)
 def _matte_kernel(ids, cov, keys, out):
     """out[p] = sum over ranks r (in order) of cov[r, p] where ids[r, p] is in the sorted ``keys``.
@@ -351,13 +364,7 @@ def _matte_kernel(ids, cov, keys, out):
         else:
             for p in range(npx):
                 v = idr[p]
-                lo, hi = 0, nk
-                while lo < hi:
-                    mid = (lo + hi) >> 1
-                    if keys[mid] < v:
-                        lo = mid + 1
-                    else:
-                        hi = mid
+                lo = _lower_bound(keys, v)
                 if lo < nk and keys[lo] == v:
                     out[p] += cr[p]
 
@@ -377,13 +384,7 @@ def _index_kernel(ids, cov, keys, kidx, counts, positive, stray):
             v = ids[r, p]
             kidx[r, p] = -1
             acc[r] = cov[r, p]
-            lo, hi = 0, nk
-            while lo < hi:
-                mid = (lo + hi) >> 1
-                if keys[mid] < v:
-                    lo = mid + 1
-                else:
-                    hi = mid
+            lo = _lower_bound(keys, v)
             if lo < nk and keys[lo] == v:
                 dup = -1
                 for q in range(r):
