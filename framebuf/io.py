@@ -277,7 +277,13 @@ def write(buffers, path, filetype: str | None = None, datatype: str | DataType |
             spec.writer(str(path), image, options)
             return Path(path)
         with atomic_output(path) as tmp:
-            spec.writer(tmp, image, options)
+            try:
+                spec.writer(tmp, image, options)
+            except FramebufError as exc:
+                if tmp not in str(exc):
+                    raise
+                # the user knows the file they asked for, not our temporary name
+                raise FramebufError(str(exc).replace(tmp, str(path))) from None
     except FramebufError:
         raise
     except OSError as exc:
