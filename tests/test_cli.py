@@ -5,6 +5,8 @@ import sys
 
 import pytest
 
+from pathlib import Path
+
 from framebuf.cli import _command_modules, main
 
 
@@ -51,3 +53,13 @@ def test_closed_pipe_is_not_an_error():
                           capture_output=True, text=True, timeout=120)
     assert proc.stdout.strip()
     assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr
+
+
+def test_an_output_folder_that_is_a_file_is_one_line(tmp_path, capsys):
+    taken = tmp_path / "taken"
+    taken.write_text("not a folder")
+    scene = Path(__file__).resolve().parents[1] / "scenes/demo.mi"
+    assert main(["render", str(scene), "-o", str(taken)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"framebuf render: error: {taken}: exists and is not a folder\n"
+    assert taken.read_text() == "not a folder"

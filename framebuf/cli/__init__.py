@@ -72,6 +72,12 @@ def main(argv=None) -> int:
     except PermissionError as exc:
         print(f"framebuf {args.command}: error: {exc.filename or exc}: permission denied", file=sys.stderr)
         return 2
+    except FileExistsError as exc:  # an output folder named like an existing file
+        print(f"framebuf {args.command}: error: {exc.filename}: exists and is not a folder", file=sys.stderr)
+        return 2
+    except (NotADirectoryError, IsADirectoryError) as exc:
+        print(f"framebuf {args.command}: error: {exc.filename or exc}: {exc.strerror}", file=sys.stderr)
+        return 2
     except BrokenPipeError:
         # the reader went away (``framebuf shaders | head``): not an error; silence the final flush
         import os
