@@ -318,3 +318,23 @@ def test_render_like_segments_match_independent_argmax(tmp_path):
     want, _ = expected_labels({n: ch[f"segmentation.{n}"].pixels.astype(np.float32) for n in names})
     seg, _ = oiio_read(tmp_path / "r.segments.png", "uint16")
     np.testing.assert_array_equal(seg[:, :, 0], want)
+
+
+def test_read_set_names_the_rest_as_framebuf_read_does(renders):
+    """Beside its role buffers (beauty, depth, normals ... converted to framebuf's conventions)
+    read_set names every other channel group exactly as framebuf.read and framebuf info do."""
+    import framebuf
+
+    for layout in LAYOUTS:
+        path, _ = renders[layout]
+        fbs = layouts.read_set(path)
+        plain = framebuf.read(path)
+        roles = set(layouts.Render(path).resolved.roles) | {"beauty"}
+        taken = {c for b in fbs if b.name in roles or b.name.startswith(("segmentation.", "clothing_segmentation."))
+                 for c in b.channels}
+        for buf in fbs:
+            if buf.name in roles or buf.name.startswith(("segmentation.", "clothing_segmentation.")):
+                continue
+            match = [p for p in plain if p.name == buf.name]
+            assert match and match[0].datatype == buf.datatype, (layout, buf.name)
+            assert not set(buf.channels) & taken

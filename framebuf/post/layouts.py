@@ -383,27 +383,6 @@ def _type_for(kind: str, pixel_type: str, n: int) -> str:
     return f"rgb_{suffix}" if n == 3 else f"rgba_{suffix}"
 
 
-def group_channels(names) -> list[tuple[str, list[str]]]:
-    """Group full channel names by layer (text before the last dot); bare names form layer ""."""
-    groups: dict[str, list[str]] = {}
-    for n in names:
-        layer = n.rsplit(".", 1)[0] if "." in n else ""
-        groups.setdefault(layer, []).append(n)
-    out = []
-    for layer, chans in groups.items():
-        letters = [c.rsplit(".", 1)[-1] for c in chans]
-        order = None
-        for pattern in (("R", "G", "B", "A"), ("R", "G", "B"), ("X", "Y", "Z"), ("U", "V")):
-            if sorted(letters) == sorted(pattern):
-                order = pattern
-        if order:
-            by_letter = dict(zip(letters, chans))
-            out.append((layer, [by_letter[c] for c in order]))
-        else:  # no recognised component set: one scalar buffer per channel
-            out += [(c, [c]) for c in chans]
-    return out
-
-
 def camera_normals(normals: np.ndarray, space: str, world_to_camera) -> tuple[np.ndarray, str]:
     """(H, W, 3) normals to camera space with OpenGL axes, if the space allows; returns the array
     and the space it is in. Null vectors stay null."""
@@ -461,11 +440,11 @@ class Render:
         fbs = FrameBufferSet(self.width, self.height, attributes=self.attributes)
         fbs.attributes["layout"] = res.layout.name
 
-        def add(name, chans, kind="", values=None):
+        def add(name, chans, kind="", values=None, dtname=None):
             ptype = self.pixel_type(chans[0])
             arr = values if values is not None else np.stack(
                 [data[c].astype(np.float32) if ptype != "uint" else data[c] for c in chans], -1)
-            buf = fbs.add(name, _type_for(kind, ptype, len(chans)), user=True, data=arr)
+            buf = fbs.add(name, dtname or _type_for(kind, ptype, len(chans)), user=True, data=arr)
             buf.channels = tuple(chans)
             return buf
 
@@ -484,11 +463,19 @@ class Render:
         for prefix, table in (("segmentation.", res.masks), ("clothing_segmentation.", res.clothing_masks)):
             for part, chan in table.items():
                 add(prefix + part, (chan,))
-        for layer, chans in group_channels(rest):
-            name = layer or chans[0]
-            while name in fbs:
-                name += "_"
-            add(name, chans)
+        # every other channel as framebuf.read names and types it (the exr format's one rule)
+        from ..formats import exr as exr_format
+
+        left = set(rest)
+        for plan in exr_format.plan(self.exr):
+            part = self.exr.parts[plan.part]
+            full = [exrread.full_channel_name(part.name, c, self.exr.multipart) for c in plan.channels]
+            groups = [(plan.name, full, plan.datatype)] if all(c in left for c in full) else \
+                [(c, [c], None) for c in full if c in left]      # what a role did not take
+            for name, chans, dtname in groups:
+                while name in fbs:
+                    name += "_"
+                add(name, chans, dtname=dtname)
         return fbs
 
 
