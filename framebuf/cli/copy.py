@@ -16,12 +16,21 @@ The output format comes from --filetype or OUT's extension, the data type from -
 buffer's own type when the format lists it (else the format's default). The conversion flags are
 the options-block statements of mental ray (colorclip, desaturate, premultiply, gamma, dither).
 A file with several buffers (a multi-layer EXR) copied to a one-buffer format writes its primary
-buffer unless --buffer names another.
+buffer unless --buffer names another (the names framebuf info lists).
+
+EXR to EXR keeps everything the file carries: parts, data and display windows, views, header
+attributes with their types, per-channel pixel types, sub-sampling, tiling, line order,
+compression and (when nothing changed) mip levels and lossily compressed data as stored. An
+option changes only what it names; whatever cannot be kept is said on stderr as a warning.
+Read options select what is decoded: --read-option parts=NAME, views=left, buffers=A,B,
+level=N, window=display, luminance=rgb.
 
 examples:
   framebuf copy beauty.exr beauty.png --gamma 2.2 --dither
   framebuf copy render.exr render.tif --type rgba_16 --compression deflate
   framebuf copy in.tga out.exr --compression piz --option tiled=on
+  framebuf copy stereo.exr left.exr --read-option views=left
+  framebuf copy shot.exr frame.png --read-option window=display
 """
 
 
