@@ -861,6 +861,60 @@ def _read_fallback(exr: ExrFile, threads: int) -> dict[tuple[int, str], np.ndarr
     return out
 
 
+def decode_parts(exr: ExrFile, wanted: dict[int, list[str]], threads: int, level=(0, 0),
+                 float32=frozenset(), reuse: bool = False, fallback: dict | None = None
+                 ) -> dict[tuple[int, str], np.ndarray]:
+    """Decode channels by part: ``{part index: [channel names in the part]}`` ->
+    ``{(part, name): array}`` over the part's (level's) data window, in the file's sample types
+    (sub-sampled channels at their own size); ``(part, name)`` pairs in ``float32`` come back as
+    float32. NONE/RLE/ZIPS/ZIP parts are decoded here, the others by the OpenEXR binding, whose
+    whole-file result is kept in ``fallback`` (a dict the caller may share between calls).
+    ``level`` is a mip/rip level (x, y) of tiled parts; a scanline part has only level 0."""
+    if exr.deep:
+        raise UnsupportedFeatureError(exr.path, "deep OpenEXR (per-pixel sample lists)")
+    level = tuple(level)
+    fallback = {} if fallback is None else fallback
+    out = {}
+    try:
+        with open(exr.path, "rb") as fh:
+            for pi, names in wanted.items():
+                part = exr.parts[pi]
+                if level != (0, 0):
+                    _check_level(exr, part, level)
+                if _native_ok(part):
+                    pos = {c.name: i for i, c in enumerate(part.channels)}
+                    as_float = {pos[n] for n in names if (pi, n) in float32}
+                    decoded = _read_part_native(exr, part, [pos[n] for n in names], fh, threads,
+                                                as_float, reuse, level)
+                    out.update({(pi, n): a for n, a in zip(names, decoded)})
+                    continue
+                if level != (0, 0):
+                    raise UnsupportedFeatureError(
+                        exr.path, f"reading mip level {level} of a {part.compression} part (the "
+                        f"OpenEXR binding decodes level 0 only; framebuf reads other levels of "
+                        f"none/rle/zips/zip)")
+                if not fallback:
+                    fallback.update(_read_fallback(exr, threads))
+                for n in names:
+                    arr = fallback[(pi, n)]
+                    out[(pi, n)] = arr.astype(np.float32) if (pi, n) in float32 and arr.dtype == np.float16 else arr
+    except OSError as exc:
+        raise CorruptFileError(exr.path, f"read error: {exc.strerror or exc}") from None
+    return out
+
+
+def _check_level(exr: ExrFile, part: Part, level) -> None:
+    if not part.is_tiled:
+        raise FramebufError(f"{exr.path}: part {part.index} is scanline: it has no level {level}")
+    mode = part.tiles.get("level_mode")
+    n_x = len({lx for lx, _, _, _ in part.tile_levels()})
+    n_y = len({ly for _, ly, _, _ in part.tile_levels()})
+    if mode == "one_level" or level[0] >= n_x or level[1] >= n_y or (
+            mode == "mipmap_levels" and level[0] != level[1]):
+        raise FramebufError(f"{exr.path}: part {part.index} has no level {level} ({mode}, "
+                            f"{max(n_x, n_y)} level(s))")
+
+
 def read_channels(path, names=None, exr: ExrFile | None = None, threads: int | None = None,
                   float32=(), reuse: bool = False, level=(0, 0)) -> dict[str, np.ndarray]:
     """Decode the channels ``names`` (full names, see :func:`full_channel_name`; all when None).
@@ -872,7 +926,6 @@ def read_channels(path, names=None, exr: ExrFile | None = None, threads: int | N
     file holds. With ``reuse`` the arrays live in a per-thread buffer that the next ``reuse``
     call on the same thread overwrites (for a loop that is done with one file before the next).
     """
-    float32 = set(float32)
     exr = exr or read_header(path)
     threads = _threads() if threads is None else max(1, int(threads))
     index = exr.channel_index()
@@ -882,39 +935,12 @@ def read_channels(path, names=None, exr: ExrFile | None = None, threads: int | N
     if missing:
         raise FramebufError(f"{exr.path}: no channel {', '.join(map(repr, missing))}; "
                             f"channels: {', '.join(index)}")
-    if exr.deep:
-        raise UnsupportedFeatureError(exr.path, "deep OpenEXR (per-pixel sample lists)")
-    level = tuple(level)
     by_part: dict[int, list[str]] = {}
     for n in names:
-        by_part.setdefault(index[n][0], []).append(n)
-    result: dict[str, np.ndarray] = {}
-    fallback = None
-    try:
-        with open(exr.path, "rb") as fh:
-            for pi, wanted in by_part.items():
-                part = exr.parts[pi]
-                if _native_ok(part):
-                    pos = {c.name: i for i, c in enumerate(part.channels)}
-                    want = [pos[index[n][1].name] for n in wanted]
-                    as_float = {pos[index[n][1].name] for n in wanted if n in float32}
-                    decoded = _read_part_native(exr, part, want, fh, threads, as_float, reuse,
-                                                level if part.is_tiled else (0, 0))
-                    for n, arr in zip(wanted, decoded):
-                        result[n] = arr
-                else:
-                    if level != (0, 0) and part.is_tiled:
-                        raise UnsupportedFeatureError(
-                            exr.path, f"reading mip level {level} of a {part.compression} part "
-                            f"(the OpenEXR binding decodes level 0 only)")
-                    if fallback is None:
-                        fallback = _read_fallback(exr, threads)
-                    for n in wanted:
-                        arr = fallback[(pi, index[n][1].name)]
-                        result[n] = arr.astype(np.float32) if n in float32 and arr.dtype == np.float16 else arr
-    except OSError as exc:
-        raise CorruptFileError(exr.path, f"read error: {exc.strerror or exc}") from None
-    return {n: result[n] for n in names}
+        by_part.setdefault(index[n][0], []).append(index[n][1].name)
+    wide = {(index[n][0], index[n][1].name) for n in float32 if n in index}
+    decoded = decode_parts(exr, by_part, threads, level, wide, reuse)
+    return {n: decoded[(index[n][0], index[n][1].name)] for n in names}
 
 
 def __getattr__(name):

@@ -362,46 +362,14 @@ def _window_of(part: X.Part, level) -> tuple[int, int, int, int]:
 
 
 def _decode(exr: X.ExrFile, plans: list[BufferPlan], level) -> dict[tuple[int, str], np.ndarray]:
-    """(part, channel) -> array over the part's (level's) data window, in file sample types;
-    sub-sampled channels at their own, smaller size."""
+    """(part, channel) -> array for the plans' channels (:func:`_exrfile.decode_parts`)."""
     want: dict[int, list[str]] = {}
     for p in plans:
         want.setdefault(p.part, []).extend(p.channels)
-    out = {}
-    fallback = None
-    threads = X._threads()
-    with open(exr.path, "rb") as fh:
-        for pi, names in want.items():
-            part = exr.parts[pi]
-            lv = level if part.is_tiled else (0, 0)
-            if level != (0, 0) and not part.is_tiled:
-                raise FramebufError(f"{exr.path}: part {pi} is scanline: it has no level {level}")
-            if lv != (0, 0):
-                modes = part.tiles.get("level_mode")
-                n_x = len({lx for lx, _, _, _ in part.tile_levels()})
-                n_y = len({ly for _, ly, _, _ in part.tile_levels()})
-                if modes == "one_level" or lv[0] >= n_x or lv[1] >= n_y or (
-                        modes == "mipmap_levels" and lv[0] != lv[1]):
-                    raise FramebufError(f"{exr.path}: part {pi} has no level {lv} ({modes}, "
-                                        f"{max(n_x, n_y)} level(s))")
-            if X._native_ok(part):
-                pos = {c.name: i for i, c in enumerate(part.channels)}
-                arrays = X._read_part_native(exr, part, [pos[n] for n in names], fh, threads,
-                                             level=lv)
-                out.update({(pi, n): a for n, a in zip(names, arrays)})
-                continue
-            if lv != (0, 0):
-                raise UnsupportedFeatureError(
-                    exr.path, f"reading mip level {lv} of a {part.compression} part (the OpenEXR "
-                    f"binding decodes level 0 only; framebuf reads other levels of none/rle/zips/zip)")
-            if fallback is None:
-                fallback = X._read_fallback(exr, threads)
-            for n in names:
-                out[(pi, n)] = fallback[(pi, n)]
-    return out
+    return X.decode_parts(exr, want, X._threads(), level)
 
 
-def _upsample(arr: np.ndarray, sampling, window) -> np.ndarray:
+def _upsample(arr: np.ndarray, sampling, window, path="") -> np.ndarray:
     """A sub-sampled channel spread over the whole window: each sample repeated over its block
     (exactly undone by the writer's decimation)."""
     xs, ys = sampling
@@ -409,7 +377,7 @@ def _upsample(arr: np.ndarray, sampling, window) -> np.ndarray:
     cols = np.arange(x0, x1 + 1) // xs - (-(-x0 // xs))
     rows = np.arange(y0, y1 + 1) // ys - (-(-y0 // ys))
     if arr.shape != (rows[-1] + 1, cols[-1] + 1):
-        raise CorruptFileError("", f"sub-sampled channel has {arr.shape}, expected "
+        raise CorruptFileError(path, f"sub-sampled channel has {arr.shape}, expected "
                                    f"{(rows[-1] + 1, cols[-1] + 1)}")
     return arr[rows][:, cols]
 
@@ -500,14 +468,14 @@ def read(path, options) -> Image:
         for c in p.channels:
             a = decoded[(p.part, c)]
             if p.sampling != (1, 1):
-                a = _upsample(a, p.sampling, win)
+                a = _upsample(a, p.sampling, win, path)
             arrays.append(a)
         if luminance == "rgb" and p.channels[-1].rpartition(".")[2] == "Y":
             ry_by = _chroma_partners(plans, p)
             if ry_by:
                 ry, by = ry_by
-                rgb = _luminance_to_rgb(arrays[0], _upsample(decoded[(ry.part, ry.channels[0])], ry.sampling, win),
-                                        _upsample(decoded[(by.part, by.channels[0])], by.sampling, win),
+                rgb = _luminance_to_rgb(arrays[0], _upsample(decoded[(ry.part, ry.channels[0])], ry.sampling, win, path),
+                                        _upsample(decoded[(by.part, by.channels[0])], by.sampling, win, path),
                                         part.attributes.get("chromaticities"))
                 prefix = p.channels[0][:-1]
                 layers.append(_place(Layer(p.name if p.name not in ("Y", "a_h") else "rgb", datatype("rgb_fp"),
@@ -828,6 +796,7 @@ def write(path, image: Image, options) -> None:
                             f"write them (choose buffers of one part)")
     multipart = len(order) > 1
     written = []
+    fallbacks: dict = {}           # a lossy source decoded once for all its parts
     for out_index, pi in enumerate(order):
         part = file_parts[pi]
         layers = by_part[pi]
@@ -860,7 +829,7 @@ def write(path, image: Image, options) -> None:
         hints = _hints_needed(layers, part, multipart)
         if hints:
             header[TYPES_ATTRIBUTE] = hints
-        levels = _source_chunks(part, tiles, comp, window, stored)
+        levels = _source_chunks(part, tiles, comp, window, stored, fallbacks)
         if tiles and tiles["level_mode"] != "one_level" and levels is None:
             desc = header["tiles"]
             desc.mode = OpenEXR.ONE_LEVEL
@@ -918,58 +887,58 @@ def _part_window(part: FilePart, layers: list[Layer], image: Image) -> tuple:
 LOSSY = {"b44", "b44a", "dwaa", "dwab", "pxr24"}
 
 
-def _source_chunks(part: FilePart, tiles, comp, window, stored: list[tuple[str, np.ndarray]]):
+def _source_chunks(part: FilePart, tiles, comp, window, stored: list[tuple[str, np.ndarray]],
+                   fallbacks: dict):
     """The part's chunks as the source file stores them, when this write would store exactly
     what they decode to (same compression, tiling, window, channels and pixels) and copying
     matters: mip levels (the binding writes level 0 only) and lossy compressions. Else None,
-    with a :class:`DroppedWarning` when mip levels are lost."""
-    src = part.extra.get("source")
+    with a :class:`DroppedWarning` when mip levels are lost. ``fallbacks`` keeps each source's
+    binding decode for the other parts of the same write."""
     multilevel = bool(tiles) and tiles["level_mode"] != "one_level"
-    if not multilevel and part.tiles and part.tiles.get("level_mode") != "one_level":
-        warnings.warn(DroppedWarning(f"mip/rip levels of part {part.name or 0!r} not kept (written "
-                                     f"without levels: tiled=off or new tiling); wrote level 0 only"),
-                      stacklevel=3)
-    if not src or not (multilevel or comp in LOSSY):
-        if multilevel:
-            warnings.warn(DroppedWarning(f"mip/rip levels of part {part.name or 0!r} not kept (the "
-                                         f"buffers were not read from a file); wrote level 0 only"),
-                          stacklevel=3)
-        return None
+    had_levels = bool(part.tiles) and part.tiles.get("level_mode") != "one_level"
+    src = part.extra.get("source")
+    if not (multilevel or comp in LOSSY):
+        reason = "written without levels: tiled=off or new tiling" if had_levels else None
+    elif not src:
+        reason = "the buffers were not read from a file"
+    else:
+        reason, chunks = _unchanged_source(part, src, tiles, comp, window, stored, fallbacks)
+        if chunks is not None:
+            return chunks
+    if reason and (multilevel or had_levels):
+        warnings.warn(DroppedWarning(
+            f"mip/rip levels of part {part.name or 0!r} not kept ({reason}); wrote level 0 only"),
+            stacklevel=3)
+    return None
+
+
+def _unchanged_source(part: FilePart, src, tiles, comp, window, stored, fallbacks):
+    """(why not, None), or (None, the source part's raw chunks) when nothing changed."""
     path, index, size, mtime, level = src
-    reason = None
     try:
         st = os.stat(path)
         changed = (st.st_size, st.st_mtime_ns) != (size, mtime)
     except OSError:
         changed = True
     if level != (0, 0):
-        reason = f"level {level} was read, not level 0"
-    elif changed:
-        reason = "the file read has changed since"
-    elif comp != part.compression or tiles != part.tiles or tuple(window) != tuple(part.data_window):
-        reason = "the compression, tiling or data window changed"
-    else:
-        exr = X.read_header(path)
-        sp = exr.parts[index]
-        names = {c.name: c for c in sp.channels}
-        kinds = {np.dtype(np.float16): "half", np.dtype(np.float32): "float", np.dtype(np.uint32): "uint"}
-        if sorted(names) != sorted(n for n, _ in stored) or any(
-                kinds.get(a.dtype) != names[n].pixel_type for n, a in stored):
-            reason = "the channels changed"
-        else:
-            source = _decode(exr, [BufferPlan("", "a_h", index, [n for n, _ in stored],
-                                              [names[n].pixel_type for n, _ in stored])], (0, 0))
-            if any(not np.array_equal(np.ascontiguousarray(source[(index, n)]).view(np.uint8),
-                                      np.ascontiguousarray(a).view(np.uint8))
-                   for n, a in stored):
-                reason = "the pixels changed"
-            else:
-                return X.raw_chunks(exr, sp)
-    if multilevel:
-        warnings.warn(DroppedWarning(
-            f"mip/rip levels of part {part.name or 0!r} not kept ({reason}); wrote level 0 only"),
-            stacklevel=3)
-    return None
+        return f"level {level} was read, not level 0", None
+    if changed:
+        return "the file read has changed since", None
+    if comp != part.compression or tiles != part.tiles or tuple(window) != tuple(part.data_window):
+        return "the compression, tiling or data window changed", None
+    exr = X.read_header(path)
+    sp = exr.parts[index]
+    names = {c.name: c for c in sp.channels}
+    kinds = {np.dtype(np.float16): "half", np.dtype(np.float32): "float", np.dtype(np.uint32): "uint"}
+    if sorted(names) != sorted(n for n, _ in stored) or any(
+            kinds.get(a.dtype) != names[n].pixel_type for n, a in stored):
+        return "the channels changed", None
+    source = X.decode_parts(exr, {index: [n for n, _ in stored]}, X._threads(),
+                            fallback=fallbacks.setdefault(path, {}))
+    if any(not np.array_equal(np.ascontiguousarray(source[(index, n)]).view(np.uint8),
+                              np.ascontiguousarray(a).view(np.uint8)) for n, a in stored):
+        return "the pixels changed", None
+    return None, X.raw_chunks(exr, sp)
 
 
 @hookimpl
