@@ -54,6 +54,16 @@ def _byte_add(a, b):
     return ((a & low) + (b & low)) ^ ((a ^ b) & np.uint64(0x8080808080808080))
 
 
+@njit(cache=True, inline="always")
+def _byte_prefix(x, carry):
+    """Running byte sums mod 256 of the eight bytes of ``x`` (three shifted additions), each
+    plus the previous word's last sum (``carry``, in every byte)."""
+    x = _byte_add(x, x << np.uint64(8))
+    x = _byte_add(x, x << np.uint64(16))
+    x = _byte_add(x, x << np.uint64(32))
+    return _byte_add(x, carry)
+
+
 @njit(cache=True, nogil=True, inline="never")
 def _bytesum(src, p, m):
     """Sum of ``src[p: p + m]``. A function of its own over a slice, counted from 0: written
@@ -139,17 +149,9 @@ def _scatter(buf, starts, lengths, kinds, xs, ys, widths, nlines, ch_size, ch_sl
                         c1 = np.uint64(acc1) * ones
                         c2 = np.uint64(acc2) * ones
                         for j in range(nw):
-                            x = w1[j] ^ flip
-                            x = _byte_add(x, x << np.uint64(8))
-                            x = _byte_add(x, x << np.uint64(16))
-                            x = _byte_add(x, x << np.uint64(32))
-                            x = _byte_add(x, c1)
+                            x = _byte_prefix(w1[j] ^ flip, c1)
                             c1 = (x >> np.uint64(56)) * ones
-                            z = w2[j] ^ flip
-                            z = _byte_add(z, z << np.uint64(8))
-                            z = _byte_add(z, z << np.uint64(16))
-                            z = _byte_add(z, z << np.uint64(32))
-                            z = _byte_add(z, c2)
+                            z = _byte_prefix(w2[j] ^ flip, c2)
                             c2 = (z >> np.uint64(56)) * ones
                             # pair byte b of both halves: spread each word's bytes to 16 bits
                             lo = _spread(x)
