@@ -155,8 +155,8 @@ class FrameBufferSet:
 
     ``origin`` is the file-pixel position of ``data[0, 0]`` (an EXR data window need not start at
     0,0), ``display_window`` the frame the picture belongs to (None: the data window itself).
-    ``parts`` describes the parts of the file the set was read from (:class:`FilePart`); the
-    attributes of part 0 are ``attributes`` itself.
+    ``parts`` describes the parts of the file the set was read from (:class:`FilePart`);
+    ``attributes`` is the header of part ``attributes_part`` (the first part read).
     """
 
     def __init__(self, width: int, height: int, attributes: dict | None = None,

@@ -203,11 +203,15 @@ def prepare_layers(spec: FormatSpec, bufs: list[FrameBuffer], datatype_: str | D
     return layers
 
 
+#: where a buffer lived in the file it was read from; FrameBuffer and Layer both carry these
+PLACEMENT = ("part", "view", "window", "sampling")
+
+
 def _file_placement(buf: FrameBuffer, layer: Layer, dt: DataType) -> None:
-    """Carry where a buffer lived in the file it was read from (part, view, own window,
-    sub-sampling) and, when it is written as its own type, its channels' pixel types."""
-    layer.part, layer.view, layer.window = buf.part, buf.view, buf.window
-    layer.sampling = buf.sampling
+    """Carry a buffer's :data:`PLACEMENT` to its layer and, when it is written as its own type,
+    its channels' pixel types."""
+    for name in PLACEMENT:
+        setattr(layer, name, getattr(buf, name))
     if dt == buf.datatype and buf.pixel_types and len(buf.pixel_types) == len(dt.channels):
         layer.pixel_types = buf.pixel_types
 
@@ -292,11 +296,9 @@ def write(buffers, path, filetype: str | None = None, datatype: str | DataType |
 
 
 def _set_of(bufs: list[FrameBuffer]) -> FrameBufferSet | None:
-    """The set the buffers were taken from, if they all know it (for windows and parts)."""
-    sets = {id(getattr(b, "owner", None)): getattr(b, "owner", None) for b in bufs}
-    if len(sets) == 1:
-        return next(iter(sets.values()))
-    return None
+    """The set the buffers were taken from, if they all belong to one (for windows and parts)."""
+    owners = {id(b.owner): b.owner for b in bufs}
+    return next(iter(owners.values())) if len(owners) == 1 else None
 
 
 def as_bool(value, name: str) -> bool:
@@ -372,8 +374,8 @@ def image_to_buffers(image: Image) -> FrameBufferSet:
         buf = fbs.add(name, layer.datatype, user=True,
                       data=convert.from_file(layer.pixels, layer.datatype))
         buf.channels = layer.channels  # the names the file used, for round trips and `info`
-        buf.part, buf.view, buf.window = layer.part, layer.view, layer.window
-        buf.pixel_types, buf.sampling = layer.pixel_types, layer.sampling
+        for name in (*PLACEMENT, "pixel_types"):
+            setattr(buf, name, getattr(layer, name))
     return fbs
 
 

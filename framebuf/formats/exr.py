@@ -42,6 +42,7 @@ type and name for our own reader (``m`` rather than ``n``); other readers ignore
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 import warnings
@@ -303,6 +304,15 @@ def _level(value) -> tuple[int, int]:
     return bits[0], bits[1]
 
 
+def _require(exr: X.ExrFile, what: str, wanted: list[str], have, shown: int | None = None) -> None:
+    """A read option naming something the file lacks: one error listing (the first ``shown``
+    of) what there is."""
+    bad = [w for w in wanted if w not in have]
+    if bad:
+        raise FramebufError(f"{exr.path}: no {what} {', '.join(map(repr, bad))}; {what}s: "
+                            f"{', '.join(list(have)[:shown]) or '(none)'}")
+
+
 def select(exr: X.ExrFile, plans: list[BufferPlan], options: dict) -> list[BufferPlan]:
     """The plans the read options ask for; an unknown name is an error listing what there is."""
     chosen = list(plans)
@@ -322,18 +332,11 @@ def select(exr: X.ExrFile, plans: list[BufferPlan], options: dict) -> list[Buffe
     want_views = _names(options.get("views"))
     if want_views:
         have = sorted({p.view for p in plans if p.view})
-        bad = [v for v in want_views if v not in have]
-        if bad:
-            raise FramebufError(f"{exr.path}: no view {', '.join(map(repr, bad))}; views: "
-                                f"{', '.join(have) or '(none)'}")
+        _require(exr, "view", want_views, have)
         chosen = [p for p in chosen if p.view in want_views]
     want_buffers = _names(options.get("buffers"))
     if want_buffers:
-        have = {p.name for p in plans}
-        bad = [b for b in want_buffers if b not in have]
-        if bad:
-            raise FramebufError(f"{exr.path}: no buffer {', '.join(map(repr, bad))}; buffers: "
-                                f"{', '.join(p.name for p in plans)}")
+        _require(exr, "buffer", want_buffers, [p.name for p in plans])
         chosen = [p for p in chosen if p.name in want_buffers]
     want_channels = _names(options.get("channels"))
     if want_channels:
@@ -342,10 +345,7 @@ def select(exr: X.ExrFile, plans: list[BufferPlan], options: dict) -> list[Buffe
             for c in p.channels:
                 index.setdefault(X.full_channel_name(exr.parts[p.part].name, c, exr.multipart), p)
                 index.setdefault(c, p)
-        bad = [c for c in want_channels if c not in index]
-        if bad:
-            raise FramebufError(f"{exr.path}: no channel {', '.join(map(repr, bad))}; channels: "
-                                f"{', '.join(list(index)[:40])}")
+        _require(exr, "channel", want_channels, index, shown=40)
         keep = {id(index[c]) for c in want_channels}
         chosen = [p for p in chosen if id(p) in keep]
     if not chosen:
@@ -719,8 +719,7 @@ def _crop(layer: Layer, window, origin) -> Layer:
     px = layer.pixels[y0 - gy: y1 - gy + 1, x0 - gx: x1 - gx + 1]
     if px.shape[:2] != (y1 - y0 + 1, x1 - x0 + 1):
         raise FramebufError(f"exr: buffer {layer.name!r} does not cover its part's data window {window}")
-    return Layer(layer.name, layer.datatype, px, layer.channels, part=layer.part, view=layer.view,
-                 pixel_types=layer.pixel_types, sampling=layer.sampling, window=layer.window)
+    return dataclasses.replace(layer, pixels=px)
 
 
 def _decimate(a: np.ndarray, sampling, window) -> np.ndarray:
