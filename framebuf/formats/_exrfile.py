@@ -279,12 +279,6 @@ def _tiledesc(path, raw: bytes) -> dict:
             "rounding_mode": "up" if mode >> 4 else "down"}
 
 
-def _pack_tiledesc(value: dict) -> bytes:
-    mode = {v: k for k, v in LEVEL_MODES.items()}[value["level_mode"]]
-    return struct.pack("<IIB", value["x_size"], value["y_size"],
-                       mode | (16 if value.get("rounding_mode") == "up" else 0))
-
-
 def _stringvector(path, raw: bytes) -> list[str]:
     out, pos = [], 0
     while pos + 4 <= len(raw):
@@ -293,14 +287,6 @@ def _stringvector(path, raw: bytes) -> list[str]:
             raise CorruptFileError(path, "string vector entry runs past the attribute")
         out.append(raw[pos + 4: pos + 4 + n].decode("utf-8", "surrogateescape"))
         pos += 4 + n
-    return out
-
-
-def _pack_stringvector(value) -> bytes:
-    out = b""
-    for text in value:
-        data = str(text).encode("utf-8", "surrogateescape")
-        out += struct.pack("<i", len(data)) + data
     return out
 
 
@@ -316,8 +302,8 @@ class Opaque:
         return f"<{self.type}, {len(self.data)} bytes>"
 
 
-def _fixed(fmt: str, post=None, pre=None):
-    """(parse, pack) of a fixed-size attribute: struct format, value after parsing, before packing."""
+def _fixed(fmt: str, post=None):
+    """The parser of a fixed-size attribute: struct format, and the value made of the numbers."""
     size = struct.calcsize("<" + fmt)
 
     def parse(path, raw):
@@ -325,113 +311,60 @@ def _fixed(fmt: str, post=None, pre=None):
             raise CorruptFileError(path, f"attribute of size {len(raw)}, expected {size}")
         values = struct.unpack("<" + fmt, raw)
         return post(values) if post else values
-
-    def pack(value):
-        values = pre(value) if pre else value
-        return struct.pack("<" + fmt, *values)
-    return parse, pack
+    return parse
 
 
 def _enum(table: dict):
-    back = {v: k for k, v in table.items()}
-    return _fixed("B", lambda v: table.get(v[0], v[0]), lambda v: (back.get(v, v),))
-
-
-def _matrix(fmt: str, n: int, dtype):
-    return _fixed(fmt, lambda v: np.array(v, dtype).reshape(n, n),
-                  lambda v: [float(x) for x in np.asarray(v, np.float64).ravel()])
-
-
-def _vector(fmt: str, dtype):
-    return _fixed(fmt, lambda v: np.array(v, dtype), lambda v: [x.item() for x in np.asarray(v, dtype).ravel()])
+    return _fixed("B", lambda v: table.get(v[0], v[0]))
 
 
 def _text(path, raw: bytes) -> str:
     return raw.decode("utf-8", "surrogateescape")
 
 
-def _box(fmt: str, dtype):
-    return _fixed(fmt, lambda v: tuple(dtype(x) for x in v),
-                  lambda v: [dtype(x) for x in np.asarray(v, np.float64).ravel()])
-
-
-#: attribute type -> (parse(path, raw bytes), pack(value) -> bytes): the one table of header
-#: attribute types, used to read, to write (every attribute goes back as the bytes of its own
-#: type, so a copy keeps double/float, m33f/m44d, v2i/v2f apart) and by ``framebuf info``.
-#: A type missing here is kept as :class:`Opaque` bytes.
+#: attribute type -> parse(path, raw bytes): the one table of the header attribute types framebuf
+#: reads into Python values (``framebuf info`` shows them; the exr writer gives each back under
+#: its recorded type, so a copy keeps double/float, m33f/m44d, v2i/v2f apart). A type missing
+#: here is kept as :class:`Opaque` bytes.
 ATTRIBUTE_TYPES = {
-    "box2i": _box("iiii", int),
-    "box2f": _box("ffff", float),
-    "chlist": (_chlist, None),
-    "compression": _fixed("B", lambda v: COMPRESSIONS.get(v[0], (f"unknown({v[0]})", 1))[0],
-                          lambda v: ({n: k for k, (n, _) in COMPRESSIONS.items()}[v],)),
+    "box2i": _fixed("iiii", lambda v: tuple(int(x) for x in v)),
+    "box2f": _fixed("ffff", lambda v: tuple(float(x) for x in v)),
+    "chlist": _chlist,
+    "compression": _fixed("B", lambda v: COMPRESSIONS.get(v[0], (f"unknown({v[0]})", 1))[0]),
     "lineOrder": _enum(LINE_ORDERS),
     "envmap": _enum({0: "latlong", 1: "cube"}),
-    "float": _fixed("f", lambda v: v[0], lambda v: (float(v),)),
-    "double": _fixed("d", lambda v: v[0], lambda v: (float(v),)),
-    "int": _fixed("i", lambda v: v[0], lambda v: (int(v),)),
-    "rational": _fixed("iI", tuple, tuple),
-    "v2i": _vector("ii", np.int32), "v2f": _vector("ff", np.float32), "v2d": _vector("dd", np.float64),
-    "v3i": _vector("iii", np.int32), "v3f": _vector("fff", np.float32), "v3d": _vector("ddd", np.float64),
-    "m33f": _matrix("9f", 3, np.float32), "m44f": _matrix("16f", 4, np.float32),
-    "m33d": _matrix("9d", 3, np.float64), "m44d": _matrix("16d", 4, np.float64),
-    "chromaticities": _fixed("8f", tuple, tuple),
-    "timecode": _fixed("II", tuple, tuple),
-    "keycode": _fixed("7i", tuple, tuple),
-    "tiledesc": (_tiledesc, _pack_tiledesc),
-    "string": (_text, lambda v: str(v).encode("utf-8", "surrogateescape")),
-    "stringvector": (_stringvector, _pack_stringvector),
+    "float": _fixed("f", lambda v: v[0]),
+    "double": _fixed("d", lambda v: v[0]),
+    "int": _fixed("i", lambda v: v[0]),
+    "rational": _fixed("iI", tuple),
+    "v2i": _fixed("ii", lambda v: np.array(v, np.int32)),
+    "v2f": _fixed("ff", lambda v: np.array(v, np.float32)),
+    "v2d": _fixed("dd", lambda v: np.array(v, np.float64)),
+    "v3i": _fixed("iii", lambda v: np.array(v, np.int32)),
+    "v3f": _fixed("fff", lambda v: np.array(v, np.float32)),
+    "v3d": _fixed("ddd", lambda v: np.array(v, np.float64)),
+    "m33f": _fixed("9f", lambda v: np.array(v, np.float32).reshape(3, 3)),
+    "m44f": _fixed("16f", lambda v: np.array(v, np.float32).reshape(4, 4)),
+    "m33d": _fixed("9d", lambda v: np.array(v, np.float64).reshape(3, 3)),
+    "m44d": _fixed("16d", lambda v: np.array(v, np.float64).reshape(4, 4)),
+    "chromaticities": _fixed("8f", tuple),
+    "timecode": _fixed("II", tuple),
+    "keycode": _fixed("7i", tuple),
+    "tiledesc": _tiledesc,
+    "string": _text,
+    "stringvector": _stringvector,
 }
 
 
 def parse_attribute(path, typ: str, raw: bytes):
     """A header attribute's value from its bytes (:class:`Opaque` for a type not in the table)."""
-    entry = ATTRIBUTE_TYPES.get(typ)
-    if entry is None:
+    parse = ATTRIBUTE_TYPES.get(typ)
+    if parse is None:
         return Opaque(typ, bytes(raw))
     try:
-        return entry[0](path, raw)
+        return parse(path, raw)
     except (struct.error, UnicodeDecodeError, ValueError) as exc:
         raise CorruptFileError(path, f"attribute of type {typ} does not decode: {exc}") from None
-
-
-def pack_attribute(name: str, typ: str, value) -> bytes:
-    """The bytes of ``value`` as an attribute of type ``typ`` (FramebufError if it does not fit)."""
-    if isinstance(value, Opaque):
-        return value.data
-    entry = ATTRIBUTE_TYPES.get(typ)
-    if entry is None or entry[1] is None:
-        raise FramebufError(f"exr: header attribute {name!r}: cannot write type {typ!r} from {value!r}")
-    try:
-        return entry[1](value)
-    except (struct.error, TypeError, ValueError, KeyError, OverflowError) as exc:
-        raise FramebufError(f"exr: header attribute {name!r} does not fit type {typ}: {value!r} ({exc})") from None
-
-
-def infer_attribute_type(name: str, value) -> str:
-    """The EXR type a Python value is written as when no type is recorded for it."""
-    if isinstance(value, Opaque):
-        return value.type
-    if isinstance(value, (bool, np.bool_, int, np.integer)):
-        return "int"
-    if isinstance(value, (float, np.floating)):
-        return "double" if isinstance(value, np.float64) and not isinstance(value, float) else "float"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, (list, tuple)) and value and all(isinstance(v, str) for v in value):
-        return "stringvector"
-    arr = np.asarray(value) if not isinstance(value, str) else None
-    if arr is not None and arr.dtype.kind in "iuf":
-        # numpy float64 arrays are doubles; Python numbers and float32 arrays are floats
-        letter = "i" if arr.dtype.kind in "iu" else (
-            "d" if isinstance(value, np.ndarray) and value.dtype == np.float64 else "f")
-        if arr.shape in ((2,), (3,)):
-            return f"v{arr.shape[0]}{letter}"
-        if arr.shape in ((3, 3), (4, 4)):
-            return f"m{arr.shape[0]}{arr.shape[0]}{'d' if letter == 'd' else 'f'}"
-        if arr.shape in ((2, 2), (4,)):
-            return "box2i" if letter == "i" else "box2f"
-    raise FramebufError(f"exr: header attribute {name!r} has a type EXR cannot store: {value!r}")
 
 
 def read_header(path, data: bytes | None = None) -> ExrFile:

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import struct
 import threading
 import warnings
 
@@ -631,7 +632,7 @@ def _header(part: FilePart, attributes: dict, types: dict, options, image: Image
         except FramebufError:
             header[key] = None            # the value changed kind: write it as what it is now
         if header[key] is None:
-            header[key] = _binding_value(key, X.infer_attribute_type(key, value), value)
+            header[key] = _binding_value(key, _infer_attribute_type(key, value), value)
     header["compression"] = COMPRESSIONS[comp]
     if comp in ("dwaa", "dwab") and "dwa_level" in options:
         header["dwaCompressionLevel"] = float(options["dwa_level"])
@@ -697,13 +698,48 @@ BINDING_VALUES = {
 }
 
 
+def _infer_attribute_type(name: str, value) -> str:
+    """The EXR type a Python value is written as when no type is recorded for it."""
+    if isinstance(value, X.Opaque):
+        return value.type
+    if isinstance(value, (bool, np.bool_, int, np.integer)):
+        return "int"
+    if isinstance(value, (float, np.floating)):
+        return "double" if isinstance(value, np.float64) and not isinstance(value, float) else "float"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, (list, tuple)) and value and all(isinstance(v, str) for v in value):
+        return "stringvector"
+    arr = np.asarray(value) if not isinstance(value, str) else None
+    if arr is not None and arr.dtype.kind in "iuf":
+        # numpy float64 arrays are doubles; Python numbers and float32 arrays are floats
+        letter = "i" if arr.dtype.kind in "iu" else (
+            "d" if isinstance(value, np.ndarray) and value.dtype == np.float64 else "f")
+        if arr.shape in ((2,), (3,)):
+            return f"v{arr.shape[0]}{letter}"
+        if arr.shape in ((3, 3), (4, 4)):
+            return f"m{arr.shape[0]}{arr.shape[0]}{'d' if letter == 'd' else 'f'}"
+        if arr.shape in ((2, 2), (4,)):
+            return "box2i" if letter == "i" else "box2f"
+    raise FramebufError(f"exr: header attribute {name!r} has a type EXR cannot store: {value!r}")
+
+
+#: attribute types the binding has no Python value for: handed over as their bytes, which it
+#: writes under their type name
+PACKED = {"rational": "<iI", "timecode": "<II", "keycode": "<7i"}
+
+
 def _binding_value(name: str, typ: str, value):
     """``value`` as the binding must be handed it to write an attribute of type ``typ``."""
-    if isinstance(value, X.Opaque) or typ not in BINDING_VALUES:
-        return OpenEXR.OpaqueAttribute(X.pack_attribute(name, typ, value), typ)
+    if isinstance(value, X.Opaque):
+        return OpenEXR.OpaqueAttribute(value.data, value.type)
+    if typ not in BINDING_VALUES and typ not in PACKED:
+        raise FramebufError(f"exr: header attribute {name!r}: cannot write type {typ!r} from {value!r}")
     try:
+        if typ in PACKED:
+            return OpenEXR.OpaqueAttribute(struct.pack(PACKED[typ], *value), typ)
         out = BINDING_VALUES[typ](value)
-    except (TypeError, ValueError, OverflowError, KeyError) as exc:
+    except (TypeError, ValueError, OverflowError, KeyError, struct.error) as exc:
         raise FramebufError(f"exr: header attribute {name!r} does not fit type {typ}: {exc}") from None
     if out is None:
         raise FramebufError(f"exr: header attribute {name!r} does not fit type {typ}: {value!r}")
