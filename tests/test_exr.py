@@ -450,3 +450,13 @@ def test_hostile_sizes_are_refused_before_allocating(tmp_path):
     with pytest.raises(FramebufError, match="GiB for 16 stored pixels; read parts one at a time"):
         framebuf.read(tmp_path / "far.exr")
     assert framebuf.read(tmp_path / "far.exr", parts="p40000").data_window == (40000, 40000, 40007, 40000)
+
+
+@needs_corpus
+def test_a_truncated_piz_file_is_one_line_not_a_page_of_library_errors(tmp_path, capfd):
+    cut = tmp_path / "cut.exr"
+    cut.write_bytes((CORPUS / "openexr-images/ScanLines/Desk.exr").read_bytes()[:3000])
+    assert main(["copy", str(cut), str(tmp_path / "out.exr")]) == 2
+    err = capfd.readouterr().err
+    assert err == f"framebuf copy: error: {cut}: part 0: chunk offset table points outside the file (truncated or incomplete?)\n"
+    assert not (tmp_path / "out.exr").exists()

@@ -780,6 +780,12 @@ def _read_fallback(exr: ExrFile, threads: int) -> dict[tuple[int, str], np.ndarr
     """Every channel of every part through the OpenEXR binding (PIZ, DWA ...)."""
     import OpenEXR
 
+    # a truncated file makes the binding print a line per chunk to stderr before it gives up:
+    # the cheap offset-table check finds that first and says it once
+    problems = check_chunks(exr)
+    if problems:
+        raise CorruptFileError(exr.path, problems[0])
+
     try:
         f = OpenEXR.File(exr.path, separate_channels=True, num_threads=threads)
         out = {}
