@@ -1,4 +1,5 @@
-"""Numba kernels of :mod:`framebuf.labels`, apart so that importing the label tables (and the
+"""Numba kernels of :mod:`framebuf.labels` (and of Cryptomatte ranks to labels,
+:mod:`framebuf.post.cryptolabels`), apart so that importing the label tables (and the
 numpy path for half masks, :func:`framebuf.labels.half_masks_to_labels`) does not import Numba."""
 
 from __future__ import annotations
@@ -88,3 +89,89 @@ def _threshold_labels(masks, values, background, threshold, out):
             for x in range(width):
                 if row[x] > threshold:
                     out[y, x] = v
+
+
+@njit(cache=True)
+def _class_kernel(ids, cov, keys, key_class, nclass, values, background, mode, threshold, margin,
+                  ignore_value, out, soft, stray):
+    """Per pixel: class coverage = sum over ranks of the coverage whose id (looked up in sorted
+    ``keys``) belongs to the class (``key_class``; -1 = counts as background); background = 1 - sum;
+    label by ``mode`` (0 argmax, ties to background then the lower class index; 1 the highest class
+    index above ``threshold``); a winner ahead of the runner-up by less than ``margin`` gets
+    ``ignore_value`` (argmax only). ``soft`` (nclass + 1, pixels) receives background then the class coverages
+    when it has rows. ``stray[0]`` counts pixels with coverage on an id ``keys`` lacks."""
+    nr, npx = ids.shape
+    nk = keys.shape[0]
+    acc_c = np.empty(nr, np.int64)
+    acc_v = np.empty(nr, np.float32)
+    want_soft = soft.shape[0] > 0
+    for p in range(npx):
+        n = 0
+        total = np.float32(0.0)
+        lost = False
+        for r in range(nr):
+            c0 = cov[r, p]
+            if c0 == 0.0:
+                continue
+            v = ids[r, p]
+            lo, hi = 0, nk
+            while lo < hi:
+                mid = (lo + hi) >> 1
+                if keys[mid] < v:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            if lo < nk and keys[lo] == v:
+                c = key_class[lo]
+            else:
+                c = -1
+                if v != 0:
+                    lost = True
+            if c < 0:
+                continue
+            total += c0
+            j = 0
+            while j < n and acc_c[j] != c:
+                j += 1
+            if j == n:
+                acc_c[n] = c
+                acc_v[n] = c0
+                n += 1
+            else:
+                acc_v[j] += c0
+        if lost:
+            stray[0] += 1
+        bg = np.float32(1.0) - total
+        if want_soft:
+            soft[0, p] = bg
+            for j in range(n):
+                soft[acc_c[j] + 1, p] = acc_v[j]
+        if mode == 0:
+            best_c = -1
+            best_v = bg
+            second = np.float32(-np.inf)
+            for j in range(n):
+                v = acc_v[j]
+                c = acc_c[j]
+                if v > best_v or (v == best_v and best_c >= 0 and c < best_c):
+                    second = best_v
+                    best_v = v
+                    best_c = c
+                elif v > second:
+                    second = v
+            if n < nclass and np.float32(0.0) > second:
+                second = np.float32(0.0)      # a class absent from the pixel has coverage 0
+        else:
+            best_c = -1
+            best_v = bg
+            for j in range(n):
+                if acc_v[j] > threshold and acc_c[j] > best_c:
+                    best_c = acc_c[j]
+                    best_v = acc_v[j]
+            second = np.float32(-np.inf)      # no margin in this mode (options refuse it)
+        if margin > 0 and best_v - second < margin:
+            out[p] = ignore_value
+        elif best_c < 0:
+            out[p] = background
+        else:
+            out[p] = values[best_c]

@@ -20,6 +20,8 @@ examples:
   framebuf extract renders/*.exr -o assets
   framebuf extract 188.exr -o out --mapping face --assets rgb,segments
   framebuf extract shot.exr -o out --layout blender5 --mapping my_table.json --no-srgb
+  framebuf extract beauty.exr -o out --assets rgb,segments --labels-from cryptomatte:CryptoObject \
+      --classes classes.json --mapping my_table.json --soft exr --ignore-margin 0.2
 """
 
 
@@ -43,6 +45,23 @@ def add_arguments(parser):
                         help="segments label values: per-image (background 0, classes 1..N "
                              "alphabetically), face, full_body, clothing, or a JSON table path")
     parser.add_argument("--clothing-mapping", default="per-image", help="the same for clothing segments")
+    parser.add_argument("--labels-from", default="masks", metavar="masks|cryptomatte[:LAYER]",
+                        help="segments from mask channels (default) or from a Cryptomatte layer "
+                             "(its names, or the classes of --classes, numbered by --mapping)")
+    parser.add_argument("--classes", metavar="RULES.json",
+                        help="with --labels-from cryptomatte: class -> name patterns (globs, or "
+                             "re:REGEX matching the whole name); without it each name is a class")
+    parser.add_argument("--overlap", choices=("error", "first"), default="error",
+                        help="a name two classes claim: fail the render (default) or give it to "
+                             "the first class of the rules file (reported)")
+    parser.add_argument("--soft", choices=("exr", "tif"),
+                        help="also write N.soft.exr|tif: half-float coverage per class (background "
+                             "first; info.json lists the channels)")
+    parser.add_argument("--ignore-margin", dest="margin", type=float, default=0.0, metavar="M",
+                        help="label a pixel --ignore-value where the winning class leads the "
+                             "runner-up (background included) by less than M (argmax; default off)")
+    parser.add_argument("--ignore-value", type=int, default=65535, metavar="V",
+                        help="the label of uncertain pixels under --ignore-margin (default 65535)")
     parser.add_argument("--present", choices=("channels", "pixels"), default="channels",
                         help="per-image numbering counts classes that have a mask channel (default, "
                              "as the sample files) or only those with coverage")
@@ -114,6 +133,8 @@ def run(args) -> int:
         srgb=args.srgb, depth_background=args.depth_background, depth_dtype=args.depth_dtype,
         depth_normalised=args.depth_normalised, normals_background=nb,
         compress_level=args.compress_level, merge_info=args.merge_info,
+        labels_from=args.labels_from, classes=args.classes, overlap=args.overlap, soft=args.soft,
+        margin=args.margin, ignore_value=args.ignore_value,
     )
     # a table's own duplicates are worth one note up front, whatever the renders hold
     for spec in dict.fromkeys((args.mapping, args.clothing_mapping)):

@@ -51,6 +51,7 @@ from ..labels import (
 )
 from ..progress import Progress
 from . import layouts as _layouts
+from .cryptolabels import parse_source
 
 ASSETS = ("rgb", "alpha", "depth", "normals", "segments")
 #: asset -> file suffix
@@ -84,6 +85,12 @@ class ExtractOptions:
     compress_level: int = 1
     merge_info: bool = True                # update an N.info.json found next to the EXR
     threads: int | None = None             # decoder threads per render
+    labels_from: str = "masks"             # masks | cryptomatte | cryptomatte:LAYER
+    classes: str | None = None             # rules file: Cryptomatte name patterns -> classes
+    overlap: str = "error"                 # a name two classes claim: error | first (file order)
+    soft: str | None = None                # per-class coverage beside the labels: exr | tif
+    margin: float = 0.0                    # winner ahead by less than this -> ignore_value
+    ignore_value: int = 65535
 
     def __post_init__(self):
         bad = [a for a in self.assets if a not in ASSETS]
@@ -102,6 +109,24 @@ class ExtractOptions:
         for m in (self.mapping, self.clothing_mapping):
             if m not in PER_IMAGE:
                 load_mapping(m)  # fail early, once, on a bad table name or file
+        from .cryptolabels import load_rules, parse_source
+
+        kind, _ = parse_source(self.labels_from)
+        if self.classes is not None:
+            if kind != "cryptomatte":
+                raise FramebufError("--classes maps Cryptomatte names to classes: it needs "
+                                    "--labels-from cryptomatte")
+            load_rules(self.classes)
+        if self.overlap not in ("error", "first"):
+            raise FramebufError(f"overlap must be error or first, not {self.overlap!r}")
+        if self.soft not in (None, "exr", "tif"):
+            raise FramebufError(f"soft labels are written as exr or tif, not {self.soft!r}")
+        if self.margin and self.mode != "argmax":
+            raise FramebufError("an ignore margin needs --mode argmax (a threshold has no runner-up)")
+        if not 0.0 <= float(self.margin) <= 1.0:
+            raise FramebufError(f"the ignore margin is a coverage difference in [0, 1], not {self.margin}")
+        if not 0 <= int(self.ignore_value) <= 65535:
+            raise FramebufError(f"the ignore value must fit a 16-bit PNG (0-65535), not {self.ignore_value}")
 
 
 @dataclass
@@ -178,6 +203,28 @@ def _write_tiff(path: Path, pixels: np.ndarray, level: int, kind: str) -> None:
         tifffile.imwrite(tmp, np.ascontiguousarray(pixels), software="framebuf", **kw)
 
 
+def _write_soft(path: Path, names: list, coverage: np.ndarray, fmt: str, level: int) -> None:
+    """Per-class coverage as half floats: an EXR with one channel per class (ZIP), or a TIFF
+    of K planes (deflate, floating-point predictor) whose order info.json gives."""
+    planes = coverage.astype(np.float16)
+    with atomic_output(path) as tmp:
+        if fmt == "tif":
+            import tifffile
+
+            tifffile.imwrite(tmp, planes, photometric="minisblack", planarconfig="separate",
+                             compression="zlib", compressionargs={"level": max(1, level)},
+                             predictor=3, software="framebuf",
+                             description=json.dumps({"channels": names}))
+        else:
+            import OpenEXR
+
+            # the binding swaps the arrays it is given: hand it copies it may keep
+            header = {"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage}
+            chans = {n: OpenEXR.Channel(np.ascontiguousarray(p.copy())) for n, p in zip(names, planes)}
+            with OpenEXR.File(header, chans) as f:
+                f.write(str(tmp))
+
+
 def _write_json(path: Path, doc: dict) -> None:
     text = json.dumps(doc, indent=1, ensure_ascii=False)
     with atomic_output(path) as tmp:
@@ -187,13 +234,12 @@ def _write_json(path: Path, doc: dict) -> None:
 
 # -- one render --------------------------------------------------------------------------------
 
-def _mapping_for(classes: list[str], masks: list, spec: str, opts: ExtractOptions, what: str,
-                 warnings: list) -> tuple[np.ndarray, dict, str]:
-    """Label values for ``classes`` (alphabetical) and the mapping to record."""
+def _mapping_for(classes: list[str], present: list | None, spec: str, opts: ExtractOptions,
+                 what: str, warnings: list) -> tuple[np.ndarray, dict, str]:
+    """Label values for ``classes`` (alphabetical) and the mapping to record; ``present`` (per
+    class: has coverage) counts for per-image numbering with ``present="pixels"``."""
     if spec in PER_IMAGE:
-        present = None
-        if opts.present == "pixels":
-            present = [bool(np.any(m)) for m in masks]
+        present = present if opts.present == "pixels" else None
         mapping = per_image_mapping(classes, present)
         values = np.array([mapping.table.get(c, 0) for c in classes], np.uint32)
         return values, dict(mapping.table), "per-image"
@@ -220,17 +266,88 @@ def _mapping_for(classes: list[str], masks: list, spec: str, opts: ExtractOption
     return values, used, mapping.name
 
 
-def _labels(table: dict, data: dict, spec: str, opts: ExtractOptions, what: str, warnings: list):
+def _labels(table: dict, data: dict, spec: str, opts: ExtractOptions, what: str, warnings: list,
+            soft: bool = True):
     classes = sorted(table)  # alphabetical: the tie order and the per-image numbering
     planes = [data[table[c]] for c in classes]
-    values, used, name = _mapping_for(classes, planes, spec, opts, what, warnings)
+    present = [bool(np.any(m)) for m in planes] if opts.present == "pixels" else None
+    values, used, name = _mapping_for(classes, present, spec, opts, what, warnings)
     stack = stack_planes(planes)
     if opts.mode == "argmax" and stack.dtype == np.float16:
         labels = half_masks_to_labels(stack, values, background=used.get("background", 0))
     else:
         labels = masks_to_labels(stack, values, mode=opts.mode, threshold=opts.threshold,
                                  background=used.get("background", 0))
-    return labels.astype(np.uint16), used, name
+    labels = labels.astype(np.uint16)
+    coverage = None
+    if opts.margin or (soft and opts.soft):
+        cov = stack.astype(np.float32)
+        coverage = np.concatenate([(1.0 - cov.sum(axis=0))[None], cov])
+        if opts.margin:
+            top2 = np.partition(coverage, -2, axis=0)[-2:]
+            labels[top2[1] - top2[0] < np.float32(opts.margin)] = opts.ignore_value
+    out_soft = (["background", *classes], coverage) if soft and opts.soft else None
+    return labels, used, name, out_soft
+
+
+def _crypto_labels(path: Path, layer_name, opts: ExtractOptions, warnings: list):
+    """Labels from a Cryptomatte layer (:mod:`framebuf.post.cryptolabels`): names -> classes ->
+    the label table, under the same policies as mask channels."""
+    from .. import cryptomatte as cm
+    from .cryptolabels import assign, class_labels, describe, load_rules
+
+    lays = cm.layers(path)
+    if not lays:
+        raise FramebufError(f"{path}: --labels-from cryptomatte: the file has no Cryptomatte layer")
+    if layer_name is None and len(lays) > 1:
+        raise FramebufError(f"{path}: the file has {len(lays)} Cryptomatte layers "
+                            f"({', '.join(l.name for l in lays)}); choose one with "
+                            f"--labels-from cryptomatte:LAYER")
+    lay = cm.layer(path, layer_name)
+    manifest = lay.manifest()
+    if not manifest:
+        raise cm.CryptomatteError(path, lay.name, "labels need the manifest's names, and the "
+                                  "layer has none")
+    rules = load_rules(opts.classes) if opts.classes else None
+    what = f"{path}: cryptomatte layer {lay.name!r}"
+    a = assign(manifest, rules, opts.overlap)
+    if a.overlaps:
+        msg = (f"{what}: names claimed by several classes: "
+               + "; ".join(f"{n!r} by {', '.join(map(repr, cs))}" for n, cs in
+                           list(sorted(a.overlaps.items()))[:6])
+               + (f" ... ({len(a.overlaps)} names)" if len(a.overlaps) > 6 else ""))
+        if opts.overlap == "error":
+            raise FramebufError(msg + " (use --overlap first to give each to its first class in "
+                                "the rules file)")
+        warnings.append(msg + "; each given to its first class")
+    if a.unclaimed:
+        msg = f"{what}: no class claims the name(s) {describe(a.unclaimed)}"
+        if opts.unknown == "error":
+            raise FramebufError(msg + " (use --unknown background to label them background)")
+        warnings.append(msg + "; labelled background")
+    ranks = cm.read_ranks(lay)
+    class_index = {c: i for i, c in enumerate(a.classes)}
+    names = list(manifest)
+    key_class = [class_index[a.name_class[n]] if n in a.name_class else -1 for n in names]
+    present = None
+    if opts.present == "pixels":
+        per_name = cm.mattes(ranks)
+        have = {a.name_class[n] for n in names if n in a.name_class and per_name.pixel_count(n)}
+        present = [c in have for c in a.classes]
+    values, used, mapname = _mapping_for(a.classes, present, opts.mapping, opts, what, warnings)
+    labels, coverage, stray = class_labels(
+        ranks, [manifest[n] for n in names], key_class, values, used.get("background", 0),
+        len(a.classes), mode=opts.mode, threshold=opts.threshold, margin=opts.margin,
+        ignore_value=opts.ignore_value, soft=bool(opts.soft))
+    if stray:
+        warnings.append(f"{what}: {stray} pixel(s) hold ids the manifest does not list; their "
+                        "coverage counts as background")
+    doc = {"from": "cryptomatte", "layer": lay.name, "manifest": lay.manifest_source,
+           "rules": str(opts.classes) if opts.classes else None,
+           "names": {n: a.name_class.get(n) for n in sorted(names)},
+           "channels": [c for pair in lay.ranks for c in pair]}
+    soft = (["background", *a.classes], coverage) if opts.soft else None
+    return labels.astype(np.uint16), used, mapname, soft, doc
 
 
 def _zrange(attrs: dict) -> dict:
@@ -291,7 +408,10 @@ def _extract(path: Path, outdir: Path, opts: ExtractOptions, res: ExtractResult)
         need["depth"] = require("depth", "depth")
     if "normals" in wanted:
         need["normals"] = require("normals", "normals")
-    if "segments" in wanted:
+    source_kind, crypto_layer = parse_source(opts.labels_from)
+    if "segments" in wanted and source_kind == "cryptomatte":
+        pass  # the layer's ranks are read on their own below (framebuf.cryptomatte)
+    elif "segments" in wanted:
         if not rv.masks:
             raise FramebufError(f"{path}: asset 'segments' needs segmentation mask channels; "
                                 f"layout {rv.layout.name!r} finds none")
@@ -327,22 +447,43 @@ def _extract(path: Path, outdir: Path, opts: ExtractOptions, res: ExtractResult)
     tasks = []  # encodes and writes, run together at the end (threads when allowed)
     level = int(opts.compress_level)
 
-    if "segments" in need:
-        labels, mapping, name = _labels(rv.masks, data, opts.mapping, opts, f"{path}: segments",
-                                        res.warnings)
+    soft = None  # (class names with background first, (K + 1, H, W) coverage)
+    if "segments" in wanted and source_kind == "cryptomatte":
+        labels, mapping, name, soft, doc = _crypto_labels(path, crypto_layer, opts, res.warnings)
+        info["segments_mapping"] = mapping
+        extract_doc["segments_mapping_name"] = name
+        extract_doc["segments_source"] = doc
+        used_channels["segments"] = doc["channels"]
+        need["segments"] = doc["channels"]
+    if "segments" in need and source_kind == "masks":
+        labels, mapping, name, soft = _labels(rv.masks, data, opts.mapping, opts,
+                                              f"{path}: segments", res.warnings)
         info["segments_mapping"] = mapping
         extract_doc["segments_mapping_name"] = name
         used_channels["segments"] = {c: rv.masks[c] for c in sorted(rv.masks)}
         if "clothing_segments" in need:
-            clabels, cmapping, cname = _labels(rv.clothing_masks, data, opts.clothing_mapping, opts,
-                                               f"{path}: clothing segments", res.warnings)
+            clabels, cmapping, cname, _ = _labels(rv.clothing_masks, data, opts.clothing_mapping,
+                                                  opts, f"{path}: clothing segments", res.warnings,
+                                                  soft=False)
             info["clothing_segments_mapping"] = cmapping
             extract_doc["clothing_segments_mapping_name"] = cname
             used_channels["clothing_segments"] = {c: rv.clothing_masks[c] for c in sorted(rv.clothing_masks)}
+    if "segments" in wanted:
         extract_doc["label_rule"] = (f"{opts.mode} of coverage against background 1 - sum(coverage); "
                                      f"ties: background, then alphabetical class order"
                                      if opts.mode == "argmax" else
                                      f"last class (alphabetical) above {opts.threshold}")
+        if opts.margin:
+            extract_doc["ignore"] = {"value": int(opts.ignore_value), "margin": float(opts.margin),
+                                     "rule": "winner's coverage minus the runner-up's (background "
+                                             "included) below the margin"}
+    if soft is not None:
+        soft_names, soft_planes = soft
+        soft_path = outdir / f"{stem}.soft.{opts.soft}"
+        tasks.append(lambda: _write_soft(soft_path, soft_names, soft_planes, opts.soft, level))
+        written.append(soft_path)
+        extract_doc["soft"] = {"file": soft_path.name, "dtype": "float16", "channels": soft_names,
+                               "meaning": "coverage per class; background = 1 - sum of the classes"}
     if "rgb" in need:
         chans = need["rgb"]
         rgb = np.stack([to_u8(data[c], opts.srgb) for c in chans], -1)
@@ -412,7 +553,7 @@ def _extract(path: Path, outdir: Path, opts: ExtractOptions, res: ExtractResult)
             "background_rule": "null normal vector in the EXR",
             **({"signs": list(m.signs)} if any(s != 1 for s in m.signs) else {}),
         }
-    if "segments" in need:
+    if "segments" in wanted:
         tasks.append(lambda: _write_png(out("segments"), labels, level))
         written.append(out("segments"))
         if "clothing_segments" in need:
