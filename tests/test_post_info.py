@@ -41,8 +41,12 @@ def test_vray_info_json(tmp_path, capsys):
     assert buffers["denoiser"]["type"] == "rgb_h"
     assert doc["zrange"] == {"zmin": 0.0, "zmax": 100.0}
     [crypto] = doc["cryptomatte"]
+    problems = crypto.pop("problems")
     assert crypto == {"key": "881c23b", "name": "cryptomatte", "hash": "MurmurHash3_32",
-                      "conversion": "uint32_to_float32", "manifest_names": 2}
+                      "conversion": "uint32_to_float32", "manifest_names": 2, "part": 0,
+                      "ranks": 0, "manifest": "inline"}
+    # the fixture carries the metadata without the rank channels: said, not hidden
+    assert len(problems) == 1 and "no rank channels cryptomatte00.R" in problems[0]
     assert doc["attributes"]["comments"].startswith("framebuf test render")
     assert not any(k.startswith("cryptomatte/") for k in doc["attributes"])
 

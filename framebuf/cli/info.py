@@ -64,25 +64,36 @@ def _short(v):
     return v
 
 
-def cryptomatte_summary(attrs: dict) -> list[dict]:
-    """``cryptomatte/<key>/<field>`` entries, one dict per key, the manifest counted not copied."""
-    layers: dict[str, dict] = {}
-    for k, v in attrs.items():
-        if not k.startswith("cryptomatte/"):
-            continue
-        bits = k.split("/")
-        if len(bits) != 3:
-            continue
-        entry = layers.setdefault(bits[1], {"key": bits[1]})
-        if bits[2] == "manifest":
+def cryptomatte_summary(path: str, attrs: dict) -> list[dict]:
+    """One dict per Cryptomatte layer of any part (:func:`framebuf.cryptomatte.layers`): name, key,
+    part, hash, conversion, ranks, manifest source and name count, and what is wrong with it."""
+    if not any(k.startswith("cryptomatte/") for k in attrs) and "cryptomatte/" not in _all_keys(path):
+        return []
+    from .. import cryptomatte
+
+    out = []
+    for lay in cryptomatte.layers(path):
+        entry = {"name": lay.name, "key": lay.key, "part": lay.part, "hash": lay.hash,
+                 "conversion": lay.conversion, "ranks": len(lay.ranks),
+                 "manifest": lay.manifest_source if lay.has_manifest else None}
+        problems = [str(lay.problem)] if lay.problem is not None else []
+        if lay.has_manifest:
             try:
-                entry["manifest_names"] = len(json.loads(v))
-            except (ValueError, TypeError):
+                entry["manifest_names"] = len(lay.manifest())
+            except FramebufError as exc:
                 entry["manifest_names"] = None
-                entry["manifest_problem"] = "not valid JSON (truncated?)"
-        else:
-            entry[bits[2]] = v
-    return list(layers.values())
+                problems.append(str(exc))
+        if problems:
+            entry["problems"] = problems
+        out.append(entry)
+    return out
+
+
+def _all_keys(path: str) -> str:
+    """Every part's attribute names, joined (to spot Cryptomatte metadata outside part 0)."""
+    from ..formats import _exrfile
+
+    return " ".join(k for part in _exrfile.read_header(path).parts for k in part.attributes)
 
 
 def _exr_info(path: str, layout) -> dict:
@@ -150,7 +161,7 @@ def _exr_info(path: str, layout) -> dict:
         "roles": roles,
         "buffers": buffers,
         "zrange": {k: attrs[k] for k in ("zmin", "zmax") if k in attrs},
-        "cryptomatte": cryptomatte_summary(attrs),
+        "cryptomatte": cryptomatte_summary(path, attrs),
         "attributes": {k: _short(_plain(v)) for k, v in attrs.items()
                        if not k.startswith("cryptomatte/")},
     }
@@ -230,10 +241,10 @@ def _text(d: dict) -> str:
         lines.append("  depth range: " + ", ".join(f"{k}={v}" for k, v in d["zrange"].items()))
     for c in d.get("cryptomatte", []):
         manifest = c.get("manifest_names")
-        lines.append(f"  cryptomatte {c.get('name', '?')!r}: key {c['key']}, {c.get('hash', '?')}, "
-                     f"{c.get('conversion', '?')}, manifest: "
-                     + (f"{manifest} names" if manifest is not None else
-                        c.get("manifest_problem", c.get("manif_file", "none"))))
+        lines.append(f"  cryptomatte {c['name']!r}: key {c['key']}, part {c['part']}, {c['ranks']} ranks, "
+                     f"{c['hash']}, {c['conversion']}, manifest: "
+                     + (f"{manifest} names ({c['manifest']})" if manifest is not None else "none"))
+        lines.extend(f"    problem: {p}" for p in c.get("problems", ()))
     attrs = {k: v for k, v in d.get("attributes", {}).items() if k not in ("zmin", "zmax")}
     if attrs:
         lines.append("  attributes:")
