@@ -43,3 +43,63 @@ class Progress:
         if self.enabled:
             self.stream.write("\n")
             self.stream.flush()
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds + 0.5)
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
+class BatchProgress:
+    """Progress over a whole batch: done / skipped / failed of the total, renders per second of
+    the work actually done (skips are free), and the time left at that rate. Silent unless
+    stderr is a TTY; :meth:`message` prints a line above the bar (errors as they happen)."""
+
+    def __init__(self, total: int | None, label: str = "", stream=None, enabled: bool | None = None):
+        self.total = total
+        self.label = label
+        self.stream = stream or sys.stderr
+        self.enabled = self.stream.isatty() if enabled is None else enabled
+        self._start = time.perf_counter()
+        self._last_draw = 0.0
+        self._line = ""
+
+    def update(self, rep) -> None:
+        now = time.perf_counter()
+        finished = rep.done + rep.skipped + rep.failed
+        if not self.enabled or (now - self._last_draw < 0.1 and finished != self.total):
+            return
+        self._last_draw = now
+        elapsed = now - self._start
+        worked = rep.done + rep.failed
+        rate = worked / elapsed if elapsed > 0 else 0.0
+        text = f"{self.label} {finished}"
+        if self.total:
+            width = 24
+            filled = int(width * min(finished / self.total, 1.0))
+            text = f"{self.label} [{'#' * filled}{'.' * (width - filled)}] {finished}/{self.total}"
+        text += f"  done {rep.done} skipped {rep.skipped} failed {rep.failed}  {rate:.1f}/s"
+        if self.total and rate > 0 and finished < self.total:
+            text += f"  ETA {_duration((self.total - finished) / rate)}"
+        self._line = text
+        self.stream.write("\r" + text + "\x1b[K")
+        self.stream.flush()
+
+    def message(self, line: str) -> None:
+        if self.enabled:
+            self.stream.write("\r\x1b[K" + line + "\n" + self._line)
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def __enter__(self) -> "BatchProgress":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.enabled and self._line:
+            self.stream.write("\n")
+            self.stream.flush()

@@ -256,7 +256,7 @@ def test_cli_same_name_twice_is_refused(tmp_path, capsys):
         (tmp_path / d).mkdir()
         write_vray(tmp_path / d / "5.exr")
     rc = main(["extract", str(tmp_path / "a/5.exr"), str(tmp_path / "b/5.exr"), "-o", str(tmp_path / "o"), "-q"])
-    assert rc == 2 and "same name" in capsys.readouterr().out
+    assert rc == 2 and "same name" in capsys.readouterr().err   # errors: stderr
 
 
 def test_cli_options_and_list_layouts(tmp_path, capsys):

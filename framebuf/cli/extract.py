@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 
 from ..errors import FramebufError
 
@@ -33,8 +32,23 @@ def _float(text: str) -> float:
 
 
 def add_arguments(parser):
-    parser.add_argument("inputs", nargs="*", metavar="RENDER.exr")
+    parser.add_argument("inputs", nargs="*", metavar="INPUT",
+                        help="EXR files, folders (their .exr files, recursively), globs ('renders/**/*.exr', "
+                             "quoted: read as a stream), or @list.txt (one path or glob per line)")
     parser.add_argument("-o", "--output", metavar="OUTDIR", help="output folder (created if missing)")
+    parser.add_argument("--to", metavar="webdataset:OUT/shard-%%06d.tar",
+                        help="write each render's assets into WebDataset tar shards instead of a folder")
+    parser.add_argument("--shard-size", type=int, default=1000, metavar="N",
+                        help="renders per shard with --to webdataset: (default 1000)")
+    parser.add_argument("--force", action="store_true",
+                        help="redo every render, even those the output's job journal says are done")
+    parser.add_argument("--verify", action="store_true",
+                        help="before skipping a done render, check its outputs' SHA-256, not just their sizes")
+    parser.add_argument("--dask", action="store_true",
+                        help="run on a local Dask cluster of -j workers (pip install 'framebuf[dask]')")
+    parser.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                        help="run on an existing Dask cluster (its workers must see the input and "
+                             "framebuf; outputs come back to this machine)")
     parser.add_argument("--assets", default="rgb,alpha,depth,normals,segments",
                         help="comma-separated subset of rgb,alpha,depth,normals,segments "
                              "(segments includes clothing_segments when clothing masks exist)")
@@ -91,7 +105,7 @@ def add_arguments(parser):
     parser.add_argument("--no-merge-info", dest="merge_info", action="store_false",
                         help="do not update an N.info.json found next to N.exr; write a fresh one")
     parser.add_argument("-j", "--workers", type=int, default=None,
-                        help="worker processes (default: one per core)")
+                        help="worker processes (default: one per core; 1 = in this process)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
@@ -117,13 +131,14 @@ def run(args) -> int:
         return _list_layouts()
     if not args.inputs:
         raise FramebufError("no input files given")
-    if not args.output:
-        raise FramebufError("give an output folder with -o OUTDIR")
-    from pathlib import Path
-
+    from ..batch import run_job
+    from ..batch.sinks import parse_destination
     from ..labels import describe_duplicates, load_mapping
-    from ..post.extract import ExtractOptions, extract_many, summary
+    from ..post.extract import ExtractOptions, extract_job
 
+    _, folder, _ = parse_destination(args.to, args.output)     # a bad destination: before any work
+    if args.workers is not None and args.workers < 1:
+        raise FramebufError("-j needs at least 1 worker")
     assets = tuple(a.strip() for a in args.assets.split(",") if a.strip())
     nb = tuple(_float(v) for v in args.normals_background.split(","))
     opts = ExtractOptions(
@@ -136,6 +151,11 @@ def run(args) -> int:
         labels_from=args.labels_from, classes=args.classes, overlap=args.overlap, soft=args.soft,
         margin=args.margin, ignore_value=args.ignore_value,
     )
+    if args.layout is not None:
+        from ..post.layouts import layouts
+
+        if args.layout not in layouts():
+            raise FramebufError(f"unknown layout {args.layout!r}; layouts: {', '.join(layouts())}")
     # a table's own duplicates are worth one note up front, whatever the renders hold
     for spec in dict.fromkeys((args.mapping, args.clothing_mapping)):
         if spec not in ("per-image", "per_image"):
@@ -143,10 +163,15 @@ def run(args) -> int:
             if dups:
                 print(f"note: mapping {spec!r} gives several names one value ({describe_duplicates(dups)}); "
                       f"renders holding two of them fail unless --allow-merge", file=sys.stderr)
-    outdir = Path(args.output)
-    outdir.mkdir(parents=True, exist_ok=True)
-    t0 = time.perf_counter()
-    results = extract_many(args.inputs, outdir, opts, workers=args.workers,
-                           progress=False if args.quiet else None)
-    print(summary(results, time.perf_counter() - t0))
-    return 0 if all(r.ok for r in results) else 2  # as for any FramebufError (HACKING.md)
+    rep = run_job(extract_job(folder, opts), args.inputs, output=args.output, to=args.to,
+                  workers=args.workers, dask=args.dask, scheduler=args.scheduler, force=args.force,
+                  verify=args.verify, shard_size=args.shard_size,
+                  progress=False if args.quiet else None)
+    out, err = rep.summary("extracted", "layouts")
+    for line in out:
+        print(line)
+    for line in err:
+        print(line, file=sys.stderr)
+    if rep.interrupted:
+        return 130
+    return 2 if rep.failed else 0  # as for any FramebufError (HACKING.md)

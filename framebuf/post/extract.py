@@ -30,12 +30,13 @@ several times faster than level 6). Several renders run in worker processes.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import sys
 import time
 import traceback
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -49,7 +50,6 @@ from ..labels import (
     LabelMapping, describe_duplicates, half_masks_to_labels, load_mapping, masks_to_labels,
     per_image_mapping,
 )
-from ..progress import Progress
 from . import layouts as _layouts
 from .cryptolabels import parse_source
 
@@ -179,19 +179,16 @@ def stack_planes(planes: list) -> np.ndarray:
 
 # -- writers (atomic) --------------------------------------------------------------------------
 
-def _write_png(path: Path, pixels: np.ndarray, level: int) -> None:
+def _encode_png(pixels: np.ndarray, level: int) -> bytes:
     import imagecodecs
 
     # OpenCV's fast PNG settings: RLE strategy and the SUB filter encode about twice as fast as
     # libpng's default adaptive filtering and, on renders, come out smaller too
-    data = imagecodecs.png_encode(np.ascontiguousarray(pixels), level=level,
+    return imagecodecs.png_encode(np.ascontiguousarray(pixels), level=level,
                                   strategy=3 if level <= 3 else None, filter=16 if level <= 3 else None)
-    with atomic_output(path) as tmp:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
 
 
-def _write_tiff(path: Path, pixels: np.ndarray, level: int, kind: str) -> None:
+def _encode_tiff(pixels: np.ndarray, level: int, kind: str) -> bytes:
     import tifffile
 
     if kind == "alpha":  # the samples: LZW with horizontal differencing
@@ -199,37 +196,51 @@ def _write_tiff(path: Path, pixels: np.ndarray, level: int, kind: str) -> None:
     else:
         kw = dict(compression="zlib", compressionargs={"level": max(1, level)}, predictor=3,
                   photometric="rgb" if pixels.ndim == 3 and pixels.shape[2] == 3 else "minisblack")
-    with atomic_output(path) as tmp:
-        tifffile.imwrite(tmp, np.ascontiguousarray(pixels), software="framebuf", **kw)
+    buf = io.BytesIO()
+    tifffile.imwrite(buf, np.ascontiguousarray(pixels), software="framebuf", **kw)
+    return buf.getvalue()
 
 
-def _write_soft(path: Path, names: list, coverage: np.ndarray, fmt: str, level: int) -> None:
+def _encode_json(doc: dict) -> bytes:
+    return (json.dumps(doc, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _encode_soft(names: list, coverage: np.ndarray, fmt: str, level: int) -> bytes:
     """Per-class coverage as half floats: an EXR with one channel per class (ZIP), or a TIFF
     of K planes (deflate, floating-point predictor) whose order info.json gives."""
     planes = coverage.astype(np.float16)
-    with atomic_output(path) as tmp:
-        if fmt == "tif":
-            import tifffile
+    if fmt == "tif":
+        import tifffile
 
-            tifffile.imwrite(tmp, planes, photometric="minisblack", planarconfig="separate",
-                             compression="zlib", compressionargs={"level": max(1, level)},
-                             predictor=3, software="framebuf",
-                             description=json.dumps({"channels": names}))
-        else:
-            import OpenEXR
+        buf = io.BytesIO()
+        tifffile.imwrite(buf, planes, photometric="minisblack", planarconfig="separate",
+                         compression="zlib", compressionargs={"level": max(1, level)},
+                         predictor=3, software="framebuf", description=json.dumps({"channels": names}))
+        return buf.getvalue()
+    import tempfile
 
-            # the binding swaps the arrays it is given: hand it copies it may keep
-            header = {"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage}
-            chans = {n: OpenEXR.Channel(np.ascontiguousarray(p.copy())) for n, p in zip(names, planes)}
-            with OpenEXR.File(header, chans) as f:
-                f.write(str(tmp))
+    import OpenEXR
+
+    # the binding writes only to a named file; it swaps the arrays it is given: hand it copies
+    header = {"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage}
+    chans = {n: OpenEXR.Channel(np.ascontiguousarray(p.copy())) for n, p in zip(names, planes)}
+    fd, tmp = tempfile.mkstemp(suffix=".exr")
+    os.close(fd)
+    try:
+        with OpenEXR.File(header, chans) as f:
+            f.write(tmp)
+        return Path(tmp).read_bytes()
+    finally:
+        os.unlink(tmp)
 
 
-def _write_json(path: Path, doc: dict) -> None:
-    text = json.dumps(doc, indent=1, ensure_ascii=False)
-    with atomic_output(path) as tmp:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text + "\n")
+def folder_writer(outdir: Path):
+    """The default destination of :func:`extract_one`: each file written atomically into ``outdir``."""
+    def write(name: str, data: bytes) -> None:
+        with atomic_output(Path(outdir) / name) as tmp:
+            with open(tmp, "wb") as fh:
+                fh.write(data)
+    return write
 
 
 # -- one render --------------------------------------------------------------------------------
@@ -359,13 +370,16 @@ def _zrange(attrs: dict) -> dict:
     return out
 
 
-def extract_one(path, outdir, opts: ExtractOptions | None = None) -> ExtractResult:
-    """Extract one render; never raises for a bad file -- the result says what went wrong."""
+def extract_one(path, outdir, opts: ExtractOptions | None = None, write=None) -> ExtractResult:
+    """Extract one render; never raises for a bad file -- the result says what went wrong.
+
+    ``write(name, data)`` receives each encoded file once all are encoded (default: written
+    atomically into ``outdir``; the batch layer collects them instead, :mod:`framebuf.batch`)."""
     opts = opts or ExtractOptions()
     t0 = time.perf_counter()
     res = ExtractResult(str(path))
     try:
-        _extract(Path(path), Path(outdir), opts, res)
+        _extract(Path(path), Path(outdir), opts, res, write or folder_writer(Path(outdir)))
         res.ok = True
     except FramebufError as exc:
         res.error = str(exc)
@@ -379,7 +393,7 @@ def extract_one(path, outdir, opts: ExtractOptions | None = None) -> ExtractResu
     return res
 
 
-def _extract(path: Path, outdir: Path, opts: ExtractOptions, res: ExtractResult) -> None:
+def _extract(path: Path, outdir: Path, opts: ExtractOptions, res: ExtractResult, write) -> None:
     if not path.is_file():
         raise FramebufError(f"{path}: no such file")
     render = _layouts.Render(path, opts.layout)
@@ -443,8 +457,8 @@ def _extract(path: Path, outdir: Path, opts: ExtractOptions, res: ExtractResult)
     used_channels: dict = {}
     extract_doc: dict = {"source": path.name, "layout": rv.layout.name,
                          "width": render.width, "height": render.height}
-    written = []
-    tasks = []  # encodes and writes, run together at the end (threads when allowed)
+    tasks = []  # (output path, encoder): run together at the end (threads when allowed)
+    encode = lambda target, encoder: tasks.append((target, encoder))
     level = int(opts.compress_level)
 
     soft = None  # (class names with background first, (K + 1, H, W) coverage)
@@ -480,23 +494,20 @@ def _extract(path: Path, outdir: Path, opts: ExtractOptions, res: ExtractResult)
     if soft is not None:
         soft_names, soft_planes = soft
         soft_path = outdir / f"{stem}.soft.{opts.soft}"
-        tasks.append(lambda: _write_soft(soft_path, soft_names, soft_planes, opts.soft, level))
-        written.append(soft_path)
+        encode(soft_path, lambda: _encode_soft(soft_names, soft_planes, opts.soft, level))
         extract_doc["soft"] = {"file": soft_path.name, "dtype": "float16", "channels": soft_names,
                                "meaning": "coverage per class; background = 1 - sum of the classes"}
     if "rgb" in need:
         chans = need["rgb"]
         rgb = np.stack([to_u8(data[c], opts.srgb) for c in chans], -1)
-        tasks.append(lambda rgb=rgb: _write_png(out("rgb"), rgb, level))
-        written.append(out("rgb"))
+        encode(out("rgb"), lambda rgb=rgb: _encode_png(rgb, level))
         used_channels["rgb"] = chans
         extract_doc["rgb"] = {"transfer": "sRGB-encoded from linear" if opts.srgb else "as stored",
                               "clipped": [0, 1]}
     if "alpha" in need:
         chans = need["alpha"]
         a8 = to_u8(data[chans[0]], False)
-        tasks.append(lambda a8=a8: _write_tiff(out("alpha"), a8, level, "alpha"))
-        written.append(out("alpha"))
+        encode(out("alpha"), lambda a8=a8: _encode_tiff(a8, level, "alpha"))
         used_channels["alpha"] = chans
     if "depth" in need:
         chans = need["depth"]
@@ -512,8 +523,7 @@ def _extract(path: Path, outdir: Path, opts: ExtractOptions, res: ExtractResult)
             zf = zr["zmin"] + zf * (zr["zmax"] - zr["zmin"])
         depth = zf.astype(dtype)
         depth[bg] = opts.depth_background
-        tasks.append(lambda depth=depth: _write_tiff(out("depth"), depth, level, "depth"))
-        written.append(out("depth"))
+        encode(out("depth"), lambda depth=depth: _encode_tiff(depth, level, "depth"))
         used_channels["depth"] = chans
         extract_doc["depth"] = {
             "units": "metres" + (" (from normalised Z and zmin/zmax)" if opts.depth_normalised else
@@ -544,8 +554,7 @@ def _extract(path: Path, outdir: Path, opts: ExtractOptions, res: ExtractResult)
                                 f"the header has no worldToCamera matrix; written as they are")
         n = n.astype(np.float16)
         n[null] = np.asarray(opts.normals_background, np.float16)
-        tasks.append(lambda n=n: _write_tiff(out("normals"), n, level, "normals"))
-        written.append(out("normals"))
+        encode(out("normals"), lambda n=n: _encode_tiff(n, level, "normals"))
         used_channels["normals"] = list(m.channels)
         extract_doc["normals"] = {
             "space": space, "axes": "x right, y up, z towards the camera" if space == "camera" else
@@ -554,27 +563,25 @@ def _extract(path: Path, outdir: Path, opts: ExtractOptions, res: ExtractResult)
             **({"signs": list(m.signs)} if any(s != 1 for s in m.signs) else {}),
         }
     if "segments" in wanted:
-        tasks.append(lambda: _write_png(out("segments"), labels, level))
-        written.append(out("segments"))
+        encode(out("segments"), lambda: _encode_png(labels, level))
         if "clothing_segments" in need:
-            tasks.append(lambda: _write_png(out("clothing_segments"), clabels, level))
-            written.append(out("clothing_segments"))
-    # the encoders (libpng, zlib) release the GIL: with threads the files are written side by side
+            encode(out("clothing_segments"), lambda: _encode_png(clabels, level))
+    # the encoders (libpng, zlib) release the GIL: with threads the files are encoded side by side
     threads = _exrfile._threads() if opts.threads is None else max(1, int(opts.threads))
     if threads > 1 and len(tasks) > 1:
         with ThreadPoolExecutor(threads) as pool:
-            for fut in [pool.submit(t) for t in tasks]:
-                fut.result()
+            encoded = [(target, fut) for target, fut in [(t, pool.submit(e)) for t, e in tasks]]
+            encoded = [(target, fut.result()) for target, fut in encoded]
     else:
-        for t in tasks:
-            t()
+        encoded = [(target, e()) for target, e in tasks]
     extract_doc["channels"] = used_channels
     if res.warnings:
         extract_doc["warnings"] = list(res.warnings)
     info["extract"] = extract_doc
-    _write_json(out("info"), info)
-    written.append(out("info"))
-    res.outputs = [str(p) for p in written]
+    encoded.append((out("info"), _encode_json(info)))
+    for target, data in encoded:
+        write(target.name, data)
+    res.outputs = [str(target) for target, _ in encoded]
 
 
 def _json_float(v: float):
@@ -597,89 +604,76 @@ def _warm_up() -> None:
     _half_to_u8_table(True), _half_to_u8_table(False)
 
 
-def _run_one(args):
-    path, outdir, opts = args
-    return extract_one(path, outdir, opts)
+def _stem(path) -> str:
+    name = Path(path).name
+    suffix = Path(path).suffix
+    return name[:-len(suffix)] if suffix else name
 
 
-def _clashes(paths) -> dict[str, list[str]]:
-    by_stem: dict[str, list[str]] = {}
-    for p in paths:
-        name = Path(p).name
-        stem = name[:-len(Path(p).suffix)] if Path(p).suffix else name
-        by_stem.setdefault(stem, []).append(str(p))
-    return {s: ps for s, ps in by_stem.items() if len(ps) > 1}
+def extract_task(path: str, params) -> "TaskOutput":
+    """One render in a batch worker: the encoded files come back as bytes (the batch's main
+    process writes them), with the input's size, mtime and SHA-256 for the job journal."""
+    from ..batch import TaskOutput
+    from ..batch.journal import file_sha256
+
+    outdir, opts = params
+    files: list = []
+    out = TaskOutput(str(path))
+    try:
+        st = os.stat(path)
+        out.size, out.mtime_ns = st.st_size, st.st_mtime_ns
+        out.sha256 = file_sha256(path)
+    except OSError:
+        pass  # extract_one says what is wrong with the path
+    res = extract_one(path, outdir, opts, write=lambda name, data: files.append((name, data)))
+    out.ok, out.error, out.warnings, out.seconds, out.detail = (
+        res.ok, res.error, res.warnings, res.seconds, res.layout)
+    out.files = files if res.ok else []
+    return out
+
+
+def extract_job(outdir, opts: ExtractOptions) -> "Job":
+    """``framebuf extract`` as a batch job (:mod:`framebuf.batch`)."""
+    from ..batch import Job
+
+    # decoder threads do not change outputs; one per worker process
+    shaping = {k: v for k, v in asdict(opts).items() if k != "threads"}
+    for k in ("mapping", "clothing_mapping", "classes"):   # a table's content, not just its name
+        v = shaping.get(k)
+        if v and Path(str(v)).is_file():
+            from ..batch.journal import file_sha256
+
+            shaping[k + "_sha256"] = file_sha256(v)
+    worker_opts = opts if opts.threads else ExtractOptions(**{**asdict(opts), "threads": 1})
+    return Job("extract", extract_task, (str(outdir), worker_opts), shaping, _stem, _warm_up)
 
 
 def extract_many(paths, outdir, opts: ExtractOptions | None = None, workers: int | None = None,
-                 progress: bool | None = None, stream=None) -> list[ExtractResult]:
-    """Extract every render, ``workers`` processes at a time (default: one per core).
+                 progress: bool | None = None, resume: bool = False, **batch) -> list[ExtractResult]:
+    """Extract every render into the folder ``outdir`` through :func:`framebuf.batch.run_job`
+    (``workers`` processes, default one per core; ``batch``: ``dask``, ``scheduler``, ``to`` ...).
+    Bad files are reported in their result and skipped; the others are all extracted. With
+    ``resume`` renders the folder's journal says are done are skipped (their result says so)."""
+    from ..batch import run_job
 
-    Bad files are reported in their result and skipped; the others are all extracted. Two inputs
-    with the same name would write the same outputs, so both are refused.
-    """
     opts = opts or ExtractOptions()
-    outdir = Path(outdir)
-    if not outdir.is_dir():
-        raise FramebufError(f"{outdir}: output folder does not exist")
     paths = [str(p) for p in paths]
-    workers = max(1, int(workers or os.cpu_count() or 1))
-    workers = min(workers, max(1, len(paths)))
-    results: dict[int, ExtractResult] = {}
-    clashes = _clashes(paths)
-    todo = []
-    for i, p in enumerate(paths):
-        stem_clash = next((s for s, ps in clashes.items() if p in ps), None)
-        if stem_clash:
-            results[i] = ExtractResult(p, error=f"{p}: another input has the same name "
-                                                f"({', '.join(q for q in clashes[stem_clash] if q != p)}); "
-                                                f"its outputs would overwrite each other")
-        else:
-            todo.append(i)
-    bar = Progress(len(paths), "extract", stream=stream, enabled=progress)
-    bar.update(len(results))
-    with bar:
-        if workers == 1 or len(todo) <= 1:
-            for i in todo:
-                results[i] = extract_one(paths[i], outdir, opts)
-                bar.update()
-        else:
-            import multiprocessing as mp
+    got: dict[str, ExtractResult] = {}
 
-            fork = sys.platform.startswith("linux")
-            ctx = mp.get_context("fork" if fork else "spawn")
-            if fork:
-                _warm_up()  # forked workers inherit the loaded kernels and the plugin registry
-            # one process per core already: extra decoder threads would only compete
-            worker_opts = opts if opts.threads else ExtractOptions(**{**asdict(opts), "threads": 1})
-            with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
-                futures = {pool.submit(_run_one, (paths[i], str(outdir), worker_opts)): i for i in todo}
-                for fut in as_completed(futures):
-                    i = futures[fut]
-                    try:
-                        results[i] = fut.result()
-                    except Exception as exc:  # a worker died (killed, out of memory ...)
-                        results[i] = ExtractResult(paths[i], error=f"{paths[i]}: worker failed: "
-                                                                    f"{type(exc).__name__}: {exc}")
-                    bar.update()
-    return [results[i] for i in range(len(paths))]
+    def collect(out):
+        r = ExtractResult(out.source, ok=out.ok, warnings=list(out.warnings), error=out.error,
+                          layout=out.detail, seconds=out.seconds)
+        r.outputs = [str(Path(outdir) / name) for name, _ in out.files]
+        got[out.source] = r
 
-
-def summary(results: list[ExtractResult], seconds: float | None = None) -> str:
-    ok = [r for r in results if r.ok]
-    bad = [r for r in results if not r.ok]
-    lines = []
-    total = seconds if seconds is not None else sum(r.seconds for r in results)
-    rate = f", {len(ok) / total:.2f} renders/s" if total > 0 and ok else ""
-    lines.append(f"extracted {len(ok)} of {len(results)} render(s) in {total:.2f}s{rate}")
-    layouts_used = sorted({r.layout for r in ok if r.layout})
-    if layouts_used:
-        lines.append(f"layouts: {', '.join(layouts_used)}")
-    warnings = [w for r in results for w in r.warnings]
-    for w in dict.fromkeys(warnings):
-        lines.append(f"warning: {w}")
-    if bad:
-        lines.append(f"failed: {len(bad)}")
-        for r in bad:
-            lines.append(f"  {r.source}: {r.error}" if not r.error.startswith(r.source) else f"  {r.error}")
-    return "\n".join(lines)
+    run_job(extract_job(outdir, opts), paths, output=None if batch.get("to") else str(outdir),
+            workers=workers, force=not resume, progress=progress, on_output=collect,
+            say=lambda line: None, **batch)
+    results = []
+    for p in paths:
+        r = got.get(os.path.abspath(p))
+        if r is None:
+            r = ExtractResult(p, ok=True, warnings=["skipped: done by an earlier run"])
+        r.source = p
+        results.append(r)
+    return results

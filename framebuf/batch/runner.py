@@ -1,0 +1,270 @@
+"""The batch loop: stream inputs, skip what the journal says is done, run the rest on an
+executor, write each finished render's files through the sink, record it, report progress.
+
+Ctrl-C (SIGINT, to the main process or its whole group): pending tasks are cancelled and running
+ones abandoned (workers write nothing; their results only ever reach disk through this loop),
+the results already back are written whole, the open shard is finished, and the run ends with
+exit status 130, typically well within a second. Writing one render's files is never cut half-way:
+SIGINT is held off for those few milliseconds. A rerun then does only what is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import FramebufError
+from .executors import WorkerLost
+from .journal import Journal, file_sha256
+
+#: a task that lost its worker this many times is reported failed, not retried again
+MAX_ATTEMPTS = 3
+
+
+@dataclass
+class TaskOutput:
+    """What a worker sends back for one input: the files' bytes and what to record."""
+
+    source: str
+    ok: bool = False
+    error: str = ""
+    warnings: list = field(default_factory=list)
+    files: list = field(default_factory=list)      # [(file name, bytes)]
+    size: int = 0
+    mtime_ns: int = 0
+    sha256: str = ""
+    seconds: float = 0.0
+    detail: str = ""                               # e.g. the layout used
+
+
+@dataclass
+class Job:
+    """One kind of work over many inputs (``extract`` ...): how to name and run a task."""
+
+    name: str
+    task: object                  # picklable top-level function (path, params) -> TaskOutput
+    params: object                # passed to every task (picklable)
+    options: dict                 # what shapes the outputs (the journal's options key)
+    stem: object                  # path -> output name stem
+    warm_up: object = None        # run once in the parent before forking local workers
+
+
+@dataclass
+class Report:
+    done: int = 0
+    skipped: int = 0
+    failed: int = 0
+    retried: int = 0
+    interrupted: bool = False
+    seconds: float = 0.0
+    details: dict = field(default_factory=dict)    # detail -> count
+    warnings: list = field(default_factory=list)
+    failures: list = field(default_factory=list)   # error lines, in order (first 1000 kept)
+    destination: str = ""
+    executor: str = ""
+    removed_empty_output: bool = False
+
+    @property
+    def total(self) -> int:
+        return self.done + self.skipped + self.failed
+
+    def summary(self, verb: str, detail_label: str = "") -> tuple[list[str], list[str]]:
+        """(lines for stdout, lines for stderr) closing a run."""
+        rate = f", {self.done / self.seconds:.2f} renders/s" if self.seconds > 0 and self.done else ""
+        out = [f"{verb} {self.done} of {self.total} render(s) in {self.seconds:.2f}s{rate}"
+               + (f"; {self.skipped} skipped (done by an earlier run; --force redoes them)"
+                  if self.skipped else "")
+               + (f"; {self.retried} retried after a worker died" if self.retried else "")]
+        if self.details and detail_label:
+            out.append(f"{detail_label}: {', '.join(sorted(self.details))}")
+        err = [f"warning: {w}" for w in self.warnings]
+        if self.failed:
+            err.append(f"failed: {self.failed} (errors above; the job journal keeps them)")
+        if self.interrupted:
+            err.append(f"interrupted: {self.total} render(s) finished and recorded; rerun the same "
+                       f"command to do the rest")
+        if self.removed_empty_output:
+            err.append(f"nothing was written; the output folder {self.destination} was removed")
+        return out, err
+
+
+class _Deferred:
+    """SIGINT held off while one render's files are written (then raised)."""
+
+    def __init__(self):
+        self.pending = False
+
+    @contextmanager
+    def hold(self):
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        self.pending = False
+        old = signal.signal(signal.SIGINT, lambda *a: setattr(self, "pending", True))
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, old)
+            if self.pending:
+                raise KeyboardInterrupt
+
+
+def stat_of(path: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns
+
+
+def run(job: Job, inputs, sink, journal: Journal, executor, options_key: str, *,
+        force: bool = False, verify: bool = False, progress=None, on_output=None,
+        window: int | None = None) -> Report:
+    """Run ``job`` over ``inputs`` (an iterator of paths). ``progress``: an object with
+    ``update(report)`` and ``message(line)`` (:class:`framebuf.progress.BatchProgress`); ``on_output(TaskOutput)`` sees every finished task (a successful one after its files
+    are written)."""
+    rep = Report(destination=sink.describe(), executor=executor.describe())
+    t0 = time.perf_counter()
+    window = window or max(4, 4 * executor.workers)
+    inflight: dict = {}                 # handle -> (index, path, stem, attempt)
+    ready: dict = {}                    # index -> TaskOutput | None (None: skipped)
+    order = {"next": 0, "seen": 0}
+    deferred = _Deferred()
+    it = iter(inputs)
+    exhausted = False
+
+    def fail(out: TaskOutput) -> None:
+        rep.failed += 1
+        line = out.error if out.error.startswith(out.source) else f"{out.source}: {out.error}"
+        if len(rep.failures) < 1000:
+            rep.failures.append(line)
+        if progress is not None:
+            progress.message(f"error: {line}")
+        else:
+            print(f"error: {line}", file=sys.stderr)
+
+    def commit(out: TaskOutput | None, stem: str) -> None:
+        if out is None:
+            return
+        if not out.ok:
+            fail(out)
+            if on_output is not None:
+                on_output(out)
+            journal.record([{"input": out.source, "stem": stem, "size": out.size, "mtime_ns": out.mtime_ns,
+                             "sha256": out.sha256, "options": options_key, "status": "failed",
+                             "error": out.error, "outputs": {}, "seconds": out.seconds}])
+            return
+        row = {"input": out.source, "stem": stem, "size": out.size, "mtime_ns": out.mtime_ns,
+               "sha256": out.sha256, "options": options_key, "status": "ok", "error": "",
+               "seconds": out.seconds}
+        with deferred.hold():
+            journal.record(sink.put(row, out.files))
+        rep.done += 1
+        if out.detail:
+            rep.details[out.detail] = rep.details.get(out.detail, 0) + 1
+        for w in out.warnings:
+            if w not in rep.warnings and len(rep.warnings) < 1000:
+                rep.warnings.append(w)
+        if on_output is not None:
+            on_output(out)
+
+    def drain_in_order() -> None:
+        while order["next"] in ready:
+            out, stem = ready.pop(order["next"])
+            commit(out, stem)
+            order["next"] += 1
+            if progress is not None:
+                progress.update(rep)
+
+    def decide(path: str) -> tuple[str, str | None]:
+        """'skip' | 'run' | 'clash', and the clashing input."""
+        stem = job.stem(path)
+        other = journal.stem_owner(stem, path)
+        if other is not None:
+            return "clash", other
+        row = journal.lookup(path)
+        if force or row is None or row.status != "ok" or row.options != options_key:
+            return "run", None
+        st = stat_of(path)
+        if st is None:
+            return "run", None
+        if st != (row.size, row.mtime_ns):
+            if file_sha256(path) != row.sha256:
+                return "run", None
+            journal.touch(path, *st)
+        return ("skip" if sink.intact(row, verify) else "run"), None
+
+    try:
+        while True:
+            while not exhausted and len(inflight) + len(ready) < window:
+                try:
+                    path = str(next(it))
+                except StopIteration:
+                    exhausted = True
+                    break
+                index = order["seen"]
+                order["seen"] += 1
+                path = os.path.abspath(path)
+                stem = job.stem(path)
+                what, other = decide(path)
+                if what == "skip":
+                    rep.skipped += 1
+                    ready[index] = (None, stem)
+                    continue
+                if what == "clash":
+                    ready[index] = (TaskOutput(path, error=f"{path}: another input of this job has the "
+                                               f"same name ({other}); their outputs would overwrite "
+                                               f"each other"), None)
+                    continue
+                journal.claim(path, stem)
+                inflight[executor.submit(job.task, path, job.params)] = (index, path, stem, 1)
+            drain_in_order()
+            if not inflight:
+                if exhausted and not ready:
+                    break
+                continue
+            for h in executor.wait(list(inflight), 0.2):
+                index, path, stem, attempt = inflight.pop(h)
+                try:
+                    out = executor.outcome(h)
+                except WorkerLost as exc:
+                    if attempt < MAX_ATTEMPTS:
+                        rep.retried += 1
+                        inflight[executor.submit(job.task, path, job.params)] = (index, path, stem, attempt + 1)
+                        continue
+                    out = TaskOutput(path, error=f"{path}: the worker died {attempt} times on this "
+                                                 f"input ({exc})")
+                except Exception as exc:      # the task itself crashed on a worker
+                    out = TaskOutput(path, error=f"{path}: internal error: {type(exc).__name__}: {exc}")
+                ready[index] = (out, stem)
+            drain_in_order()
+        with deferred.hold():
+            journal.record(sink.close())
+        executor.shutdown()
+    except KeyboardInterrupt:
+        rep.interrupted = True
+        executor.shutdown(cancel=True)
+        # what came back is whole: write it (out of order now, it no longer matters), then
+        # finish the open shard
+        for index in sorted(ready):
+            out, stem = ready[index]
+            try:
+                commit(out, stem)
+            except KeyboardInterrupt:
+                break
+        ready.clear()
+        try:
+            journal.record(sink.close())
+        except KeyboardInterrupt:
+            pass
+    finally:
+        journal.forget_pending()
+        rep.seconds = time.perf_counter() - t0
+    return rep
