@@ -228,13 +228,15 @@ def test_a_killed_worker_costs_only_a_retry(tmp_path, executor):
         assert rep.retried >= 1
 
 
-def test_ctrl_c_to_the_process_group_stops_within_two_seconds(tmp_path):
+@pytest.mark.parametrize("executor", [["-j", "2"], pytest.param(["--dask", "-j", "2"], marks=needs_dask)],
+                         ids=["local", "dask"])
+def test_ctrl_c_to_the_process_group_stops_within_two_seconds(tmp_path, executor):
     src = tmp_path / "src"
     src.mkdir()
     for i in range(16):
         write_render_like(src / f"r{i:02d}.exr", 160, 160, n_masks=40, seed=i)
     out = tmp_path / "out"
-    args = ["extract", str(src), "-o", str(out), "-q", "-j", "2"]
+    args = ["extract", str(src), "-o", str(out), "-q", *executor]
     # the workers slowed down (0.3 s a render) so that the run is surely still going at Ctrl-C
     slow = [sys.executable, str(ROOT / "tests" / "batch_helpers.py"), "0.3", *args]
     p = subprocess.Popen(slow, env={**ENV, "PYTHONPATH": ENV["PYTHONPATH"] + os.pathsep + str(ROOT / "tests")},

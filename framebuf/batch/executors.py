@@ -189,11 +189,28 @@ class DaskExecutor:
             raise
 
     def shutdown(self, cancel: bool = False) -> None:
+        if cancel and self.cluster is not None:
+            # Ctrl-C: the local cluster's processes are ours and hold nothing we need (results
+            # come back to this process): stop them now instead of a polite goodbye of seconds
+            for child in mp.active_children():
+                child.kill()
         try:
-            self.client.close(timeout=2 if cancel else 10)
+            self.client.close(timeout=0.5 if cancel else 10)
+        except Exception:
+            if not cancel:
+                raise
         finally:
             if self.cluster is not None:
-                self.cluster.close(timeout=2 if cancel else 10)
+                try:
+                    self.cluster.close(timeout=0.5 if cancel else 10)
+                except Exception:
+                    if not cancel:
+                        raise
+                # distributed closes every cluster it knows again at exit, waiting up to 10 s
+                # for workers that are already gone
+                instances = getattr(type(self.cluster), "_instances", None)
+                if instances is not None:
+                    instances.discard(self.cluster)
 
     def describe(self) -> str:
         where = "a local Dask cluster" if self.cluster is not None else f"the Dask cluster at {self.client.scheduler.address}"

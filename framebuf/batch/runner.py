@@ -95,25 +95,46 @@ class Report:
         return out, err
 
 
-class _Deferred:
-    """SIGINT held off while one render's files are written (then raised)."""
+class _Interrupts:
+    """SIGINT during a run. With worker processes the handler only notes it and the loop stops at
+    its next turn (a fifth of a second at most): Dask's client and the pool's threads are never
+    torn by a KeyboardInterrupt raised in their middle. Inline, the running task is abandoned at
+    once (it has written nothing). Either way writing one render's files is never cut: inside
+    :meth:`hold` the signal waits until the files are written and recorded."""
 
-    def __init__(self):
+    def __init__(self, raise_at_once: bool):
+        self.raise_at_once = raise_at_once
         self.pending = False
+        self.holding = False
+        self.old = None
+
+    def _handler(self, *_):
+        self.pending = True
+        if self.raise_at_once and not self.holding:
+            raise KeyboardInterrupt
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self.old = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def __exit__(self, *exc):
+        if self.old is not None:
+            signal.signal(signal.SIGINT, self.old)
+
+    def check(self) -> None:
+        if self.pending:
+            raise KeyboardInterrupt
 
     @contextmanager
     def hold(self):
-        if threading.current_thread() is not threading.main_thread():
-            yield
-            return
-        self.pending = False
-        old = signal.signal(signal.SIGINT, lambda *a: setattr(self, "pending", True))
+        self.holding = True
         try:
             yield
         finally:
-            signal.signal(signal.SIGINT, old)
-            if self.pending:
-                raise KeyboardInterrupt
+            self.holding = False
+        if self.raise_at_once:
+            self.check()
 
 
 def stat_of(path: str) -> tuple[int, int] | None:
@@ -136,7 +157,7 @@ def run(job: Job, inputs, sink, journal: Journal, executor, options_key: str, *,
     inflight: dict = {}                 # handle -> (index, path, stem, attempt)
     ready: dict = {}                    # index -> TaskOutput | None (None: skipped)
     order = {"next": 0, "seen": 0}
-    deferred = _Deferred()
+    interrupts = _Interrupts(raise_at_once=executor.name == "inline")
     it = iter(inputs)
     exhausted = False
 
@@ -164,7 +185,7 @@ def run(job: Job, inputs, sink, journal: Journal, executor, options_key: str, *,
         row = {"input": out.source, "stem": stem, "size": out.size, "mtime_ns": out.mtime_ns,
                "sha256": out.sha256, "options": options_key, "status": "ok", "error": "",
                "seconds": out.seconds}
-        with deferred.hold():
+        with interrupts.hold():
             journal.record(sink.put(row, out.files))
         rep.done += 1
         if out.detail:
@@ -201,70 +222,74 @@ def run(job: Job, inputs, sink, journal: Journal, executor, options_key: str, *,
             journal.touch(path, *st)
         return ("skip" if sink.intact(row, verify) else "run"), None
 
-    try:
-        while True:
-            while not exhausted and len(inflight) + len(ready) < window:
-                try:
-                    path = str(next(it))
-                except StopIteration:
-                    exhausted = True
-                    break
-                index = order["seen"]
-                order["seen"] += 1
-                path = os.path.abspath(path)
-                stem = job.stem(path)
-                what, other = decide(path)
-                if what == "skip":
-                    rep.skipped += 1
-                    ready[index] = (None, stem)
-                    continue
-                if what == "clash":
-                    ready[index] = (TaskOutput(path, error=f"{path}: another input of this job has the "
-                                               f"same name ({other}); their outputs would overwrite "
-                                               f"each other"), None)
-                    continue
-                journal.claim(path, stem)
-                inflight[executor.submit(job.task, path, job.params)] = (index, path, stem, 1)
-            drain_in_order()
-            if not inflight:
-                if exhausted and not ready:
-                    break
-                continue
-            for h in executor.wait(list(inflight), 0.2):
-                index, path, stem, attempt = inflight.pop(h)
-                try:
-                    out = executor.outcome(h)
-                except WorkerLost as exc:
-                    if attempt < MAX_ATTEMPTS:
-                        rep.retried += 1
-                        inflight[executor.submit(job.task, path, job.params)] = (index, path, stem, attempt + 1)
-                        continue
-                    out = TaskOutput(path, error=f"{path}: the worker died {attempt} times on this "
-                                                 f"input ({exc})")
-                except Exception as exc:      # the task itself crashed on a worker
-                    out = TaskOutput(path, error=f"{path}: internal error: {type(exc).__name__}: {exc}")
-                ready[index] = (out, stem)
-            drain_in_order()
-        with deferred.hold():
-            journal.record(sink.close())
-        executor.shutdown()
-    except KeyboardInterrupt:
-        rep.interrupted = True
-        executor.shutdown(cancel=True)
-        # what came back is whole: write it (out of order now, it no longer matters), then
-        # finish the open shard
-        for index in sorted(ready):
-            out, stem = ready[index]
-            try:
-                commit(out, stem)
-            except KeyboardInterrupt:
-                break
-        ready.clear()
+    with interrupts:
         try:
-            journal.record(sink.close())
+            while True:
+                interrupts.check()
+                while not exhausted and len(inflight) + len(ready) < window:
+                    try:
+                        path = str(next(it))
+                    except StopIteration:
+                        exhausted = True
+                        break
+                    index = order["seen"]
+                    order["seen"] += 1
+                    path = os.path.abspath(path)
+                    stem = job.stem(path)
+                    what, other = decide(path)
+                    if what == "skip":
+                        rep.skipped += 1
+                        ready[index] = (None, stem)
+                        continue
+                    if what == "clash":
+                        ready[index] = (TaskOutput(path, error=f"{path}: another input of this job has the "
+                                                   f"same name ({other}); their outputs would overwrite "
+                                                   f"each other"), None)
+                        continue
+                    journal.claim(path, stem)
+                    inflight[executor.submit(job.task, path, job.params)] = (index, path, stem, 1)
+                drain_in_order()
+                if not inflight:
+                    if exhausted and not ready:
+                        break
+                    continue
+                done = executor.wait(list(inflight), 0.2)
+                interrupts.check()
+                for h in done:
+                    index, path, stem, attempt = inflight.pop(h)
+                    try:
+                        out = executor.outcome(h)
+                    except WorkerLost as exc:
+                        if attempt < MAX_ATTEMPTS:
+                            rep.retried += 1
+                            inflight[executor.submit(job.task, path, job.params)] = (index, path, stem, attempt + 1)
+                            continue
+                        out = TaskOutput(path, error=f"{path}: the worker died {attempt} times on this "
+                                                     f"input ({exc})")
+                    except Exception as exc:      # the task itself crashed on a worker
+                        out = TaskOutput(path, error=f"{path}: internal error: {type(exc).__name__}: {exc}")
+                    ready[index] = (out, stem)
+                drain_in_order()
+            with interrupts.hold():
+                journal.record(sink.close())
+            executor.shutdown()
         except KeyboardInterrupt:
-            pass
-    finally:
-        journal.forget_pending()
-        rep.seconds = time.perf_counter() - t0
+            rep.interrupted = True
+            executor.shutdown(cancel=True)
+            # what came back is whole: write it (out of order now, it no longer matters), then
+            # finish the open shard
+            for index in sorted(ready):
+                out, stem = ready[index]
+                try:
+                    commit(out, stem)
+                except KeyboardInterrupt:
+                    break
+            ready.clear()
+            try:
+                journal.record(sink.close())
+            except KeyboardInterrupt:
+                pass
+        finally:
+            journal.forget_pending()
+            rep.seconds = time.perf_counter() - t0
     return rep
