@@ -75,10 +75,11 @@ class Report:
     def total(self) -> int:
         return self.done + self.skipped + self.failed
 
-    def summary(self, verb: str, detail_label: str = "") -> tuple[list[str], list[str]]:
+    def summary(self, verb: str, detail_label: str = "", noun: str = "render(s)") -> tuple[list[str], list[str]]:
         """(lines for stdout, lines for stderr) closing a run."""
-        rate = f", {self.done / self.seconds:.2f} renders/s" if self.seconds > 0 and self.done else ""
-        out = [f"{verb} {self.done} of {self.total} render(s) in {self.seconds:.2f}s{rate}"
+        per = noun.replace("(s)", "s")
+        rate = f", {self.done / self.seconds:.2f} {per}/s" if self.seconds > 0 and self.done else ""
+        out = [f"{verb} {self.done} of {self.total} {noun} in {self.seconds:.2f}s{rate}"
                + (f"; {self.skipped} skipped (done by an earlier run; --force redoes them)"
                   if self.skipped else "")
                + (f"; {self.retried} retried after a worker died" if self.retried else "")]
@@ -88,7 +89,7 @@ class Report:
         if self.failed:
             err.append(f"failed: {self.failed} (errors above; the job journal keeps them)")
         if self.interrupted:
-            err.append(f"interrupted: {self.total} render(s) finished and recorded; rerun the same "
+            err.append(f"interrupted: {self.total} {noun} finished and recorded; rerun the same "
                        f"command to do the rest")
         if self.removed_empty_output:
             err.append(f"nothing was written; the output folder {self.destination} was removed")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sys
+import warnings
 
-from ..errors import FramebufError
+from ..errors import DroppedWarning, FramebufError
 from ..io import find_format, read, write
+from . import _batch
 from ._table import key_value_options
 
 NAME = "copy"
@@ -31,12 +33,14 @@ examples:
   framebuf copy in.tga out.exr --compression piz --option tiled=on
   framebuf copy stereo.exr left.exr --read-option views=left
   framebuf copy shot.exr frame.png --read-option window=display
+  framebuf copy 'renders/*.exr' -d previews -f png --gamma 2.2     # many: resumable, parallel
 """
 
 
 def add_arguments(parser):
-    parser.add_argument("input", metavar="IN", help="file to read (format from its magic bytes or extension)")
-    parser.add_argument("output", metavar="OUT", help="file to write (atomically)")
+    parser.add_argument("paths", nargs="+", metavar="IN [OUT]",
+                        help="IN OUT: one file to another (written atomically); with -d OUTDIR: "
+                             "every IN (files, folders, globs, @list.txt) into OUTDIR")
     parser.add_argument("-t", "--type", dest="datatype", help="data type to write (see framebuf types)")
     parser.add_argument("-f", "--filetype", help="output format keyword (see framebuf formats)")
     parser.add_argument("-c", "--compression", help="compression of the output format")
@@ -56,29 +60,45 @@ def add_arguments(parser):
     parser.add_argument("--read-option", action="append", default=[], metavar="KEY=VALUE",
                         help="an option for the input's reader, e.g. width=720 for a headerless "
                              "Zpic (repeatable)")
+    _batch.add_executor_arguments(parser, "-d,--outdir")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar (with -d)")
 
 
 def run(args) -> int:
+    if args.outdir is not None:
+        return _run_many(args)
+    if len(args.paths) != 2:
+        raise FramebufError(f"copy takes IN OUT, or IN... -d OUTDIR (got {len(args.paths)} path(s))")
+    src, dst = args.paths
     try:
-        return _run(args)
+        return copy_file(args, src, dst)
     except FramebufError:
         raise
     except OSError as exc:  # disk full, a folder as OUT ...: one line, like every other error
-        target = exc.filename or args.output
+        target = exc.filename or dst
         raise FramebufError(f"{target}: {exc.strerror or exc}") from None
 
 
-def _run(args) -> int:
-    spec = find_format(args.filetype, args.output)       # fail on a bad target before reading
-    fbs = read(args.input, **key_value_options(args.read_option, "--read-option"))
+def _run_many(args) -> int:
+    ext = None
+    if args.filetype:
+        spec = find_format(args.filetype, None)            # a bad format: before any work
+        ext = "." + spec.extensions[0] if spec.extensions else None
+    return _batch.run_per_file("copy", copy_file, args, args.paths, ext, "copied", "file(s)")
+
+
+def copy_file(args, source: str, target: str) -> int:
+    """One copy: ``source`` to ``target`` under the options of ``args``."""
+    spec = find_format(args.filetype, target)       # fail on a bad target before reading
+    fbs = read(source, **key_value_options(args.read_option, "--read-option"))
     buffers = fbs
     if args.buffer:
         buffers = [fbs[args.buffer]]
     elif len(fbs) > 1 and not spec.multi_layer:
         primary = fbs.primary or next(iter(fbs))
         buffers = [primary]
-        print(f"framebuf copy: {args.input} holds {len(fbs)} buffers; writing {primary.name!r} "
-              f"(choose another with --buffer)", file=sys.stderr)
+        warnings.warn(DroppedWarning(f"{source} holds {len(fbs)} buffers; writing {primary.name!r} "
+                                     f"(choose another with --buffer)"))
     options = key_value_options(args.option, "--option")
     if args.compression:
         options["compression"] = args.compression
@@ -86,7 +106,7 @@ def _run(args) -> int:
         options["quality"] = args.quality
     if not isinstance(buffers, list):
         options.setdefault("attributes", fbs.attributes)
-    write(buffers, args.output, filetype=spec.name, datatype=args.datatype,
+    write(buffers, target, filetype=spec.name, datatype=args.datatype,
           colorclip=args.colorclip, desaturate=args.desaturate,
           premultiply=args.premultiply == "on", gamma=args.gamma, dither=args.dither, **options)
     return 0
