@@ -25,7 +25,7 @@ import zlib
 
 import numpy as np
 
-from ..deep import STATES, DeepImage
+from ..deep import STATES, DeepImage, flatten
 from ..errors import CorruptFileError, FramebufError, UnsupportedFeatureError, UnsupportedOptionError
 from . import _exrfile as X
 
@@ -205,6 +205,20 @@ def read_parts(exr: X.ExrFile) -> list[DeepImage]:
     except OSError as exc:
         raise FramebufError(f"{exr.path}: cannot read: {exc.strerror or exc}") from None
     return [read_part(exr, part, data) for part in exr.parts]
+
+
+def flat_channels(images: list[DeepImage], plans) -> dict:
+    """(part, channel) -> the flattened channel in its file sample type, for the plans' channels
+    (the flat reader's ``_decode``): a deep file read as buffers is its flattened picture."""
+    out = {}
+    flat = {}
+    for plan in plans:
+        if plan.part not in flat:
+            flat[plan.part] = flatten(images[plan.part])
+        img = images[plan.part]
+        for c in plan.channels:
+            out[(plan.part, c)] = flat[plan.part][c].astype(FILE_DTYPES[img.pixel_types[c]])
+    return out
 
 
 def read(path) -> list[DeepImage]:
