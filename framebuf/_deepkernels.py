@@ -110,6 +110,14 @@ def tidy(offsets, floats, uints, alpha_of, zr, zbr, starts, out_f, out_u, out_n,
         if s1 == s0:
             out_n[p] = 0
             continue
+        if s1 - s0 == 1:                 # one sample: nothing to split, sort or merge
+            d = starts[p]
+            for c in range(nf):
+                out_f[c, d] = floats[c, s0]
+            for c in range(nu):
+                out_u[c, d] = uints[c, s0]
+            out_n[p] = 1
+            continue
         volume = False
         for s in range(s0, s1):
             if floats[zbr, s] > floats[zr, s]:
