@@ -65,4 +65,8 @@ def write_job(ex, job) -> None:
             _exrdeep.write(tmp, [img], options)
     except FramebufError as exc:
         raise _loc_error(job.location, str(exc).replace(str(tmp), str(job.path)), ex.scene) from None
-    ex.files.append(WrittenFile(job.path, "exr", "deep", job.path.stat().st_size))
+    # the data types the channels are stored as: colour R G B A, depth Z, labels
+    types = ["rgba_fp" if job.deep["colour_type"] == "float" else "rgba_h", "z"]
+    if job.deep["label_channel"]:
+        types.append("tag")
+    ex.files.append(WrittenFile(job.path, "exr", ",".join(types), job.path.stat().st_size))
