@@ -157,6 +157,8 @@ class FrameBufferSet:
     0,0), ``display_window`` the frame the picture belongs to (None: the data window itself).
     ``parts`` describes the parts of the file the set was read from (:class:`FilePart`);
     ``attributes`` is the header of part ``attributes_part`` (the first part read).
+    ``deep`` holds the samples of a deep file or render (a :class:`framebuf.deep.DeepImage` per
+    part; the buffers are then their flattened image), else None.
     """
 
     def __init__(self, width: int, height: int, attributes: dict | None = None,
@@ -172,6 +174,7 @@ class FrameBufferSet:
         self.display_window = tuple(int(v) for v in display_window) if display_window else None
         self.parts: list[FilePart] = []
         self.attributes_part = 0            # the part whose header ``attributes`` is
+        self.deep: list | None = None       # DeepImage per part (framebuf.deep), when deep
 
     @property
     def data_window(self) -> tuple[int, int, int, int]:

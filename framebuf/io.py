@@ -275,6 +275,7 @@ def write(buffers, path, filetype: str | None = None, datatype: str | DataType |
         image.origin, image.display_window = source.origin, source.display_window
         image.parts = source.parts
         image.info["attributes_part"] = source.attributes_part
+        image.info["deep"] = source.deep          # deep samples a format may write as such
     try:
         if getattr(spec.writer, "creates_file", True) is False:
             # a writer that stores nothing (null): no temporary file to rename over the target
@@ -367,6 +368,7 @@ def image_to_buffers(image: Image) -> FrameBufferSet:
     fbs.attributes = image.attributes      # the same dict as parts[attributes_part].attributes
     fbs.parts = list(image.parts)
     fbs.attributes_part = int(image.info.get("attributes_part", 0))
+    fbs.deep = image.info.get("deep")
     for layer in image.layers:
         name = layer.name or ("rgba" if layer.datatype.kind == "colour" else layer.datatype.name)
         while name in fbs:

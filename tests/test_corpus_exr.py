@@ -9,7 +9,9 @@
   bit-identical pixels on every level. The one attribute not compared is ``openexr:chunkCount``:
   the library writes it for multi-part files only, whatever the input had.
 * DAMAGED files (README) give a FramebufError. Files refused on purpose are in the one table,
-  ``test_corpus_images.UNSUPPORTED`` (deep files until deep reading lands).
+  ``test_corpus_images.UNSUPPORTED``. Deep files read here as their flattened picture with their
+  samples in ``FrameBufferSet.deep``; ``tests/test_deep.py`` compares their samples, flattening
+  and copies with OpenImageIO.
 """
 
 from __future__ import annotations
@@ -109,11 +111,20 @@ def compare(want, got) -> list[str]:
     return problems
 
 
+def _is_deep(path) -> bool:
+    try:
+        return X.read_header(path).deep
+    except FramebufError:
+        return False
+
+
 def _case(path):
     rel = _rel(path)
     if rel in UNSUPPORTED:
         return "unsupported"
-    return "damaged" if rel in DAMAGED else "ok"
+    if rel in DAMAGED:
+        return "damaged"
+    return "deep" if _is_deep(path) else "ok"
 
 
 @pytest.mark.parametrize("path", FILES, ids=[_rel(p) for p in FILES])
@@ -130,6 +141,9 @@ def test_read_matches_openimageio(path):
             framebuf.read(path)
         return
     fbs = framebuf.read(path)
+    if case == "deep":      # samples, flattening and copies: tests/test_deep.py
+        assert fbs.deep and len(fbs.deep) == len(fbs.parts) == len(X.read_header(path).parts)
+        return
     want = describe(path)
     if want is None:
         return        # OIIO cannot read it (sub-sampled chroma): framebuf did, which is the point
@@ -188,4 +202,5 @@ def test_corpus_counts():
     """The README's numbers: every EXR is read, refused on purpose or damaged."""
     cases = [_case(p) for p in FILES]
     assert len(FILES) >= 120
-    assert cases.count("unsupported") <= 8      # the deep files, until deep reading lands
+    assert cases.count("deep") == 8             # every one read (tests/test_deep.py)
+    assert cases.count("unsupported") == 0

@@ -39,17 +39,6 @@ UNSUPPORTED = {
     "oiio-images/libtiffpic/off_luv24.tif": (UnsupportedFeatureError, "SGI LogLuv compression"),
     "oiio-testsuite/testsuite/softimage/src/mixed-bitdepth.pic":
         (UnsupportedFeatureError, "16-bit channel packets"),
-    # deep OpenEXR: per-pixel sample lists (the deep-output issue reads them); refused by name
-    **{f: (UnsupportedFeatureError, "deep OpenEXR") for f in (
-        "gaffer/python/GafferImageTest/images/deepResampleRGBError.exr",
-        "oiio-testsuite/testsuite/iinfo/src/tinydeep.exr",
-        "oiio-testsuite/testsuite/oiiotool-deep/src/deepalpha.exr",
-        "oiio-testsuite/testsuite/openexr-idmanifest/src/manifest.exr",
-        "openexr-images/v2/LowResLeftView/Balls.exr",
-        "openexr-images/v2/LowResLeftView/Trunks.exr",
-        "openexr-images/v2/Stereo/Trunks.exr",
-        "openexr/src/test/bin/test_images/11.deep.exr",
-    )},
 }
 
 #: files framebuf reads by the specification where OpenImageIO does not:

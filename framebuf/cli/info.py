@@ -124,6 +124,9 @@ def _exr_info(path: str, layout) -> dict:
                  **({"sampling": [c.x_sampling, c.y_sampling]} if (c.x_sampling, c.y_sampling) != (1, 1) else {})}
                 for c in part.channels],
         })
+    problems = exrread.check_chunks(exr)
+    if exr.deep:
+        problems += _deep_counts(exr, parts)
     names = list(exr.channel_index())
     resolved = layouts.detect(names, exr.multipart, layout)
     # the buffers framebuf.read gives (names that copy --buffer, apply and read options take)
@@ -155,7 +158,7 @@ def _exr_info(path: str, layout) -> dict:
         "multipart": exr.multipart, "tiled": exr.tiled, "deep": exr.deep,
         "compression": sorted({p.compression for p in exr.parts}),
         "parts": parts,
-        "problems": exrread.check_chunks(exr),
+        "problems": problems,
         "layout": resolved.layout.name,
         "layout_problems": resolved.problems,
         "roles": roles,
@@ -165,6 +168,23 @@ def _exr_info(path: str, layout) -> dict:
         "attributes": {k: _short(_plain(v)) for k, v in attrs.items()
                        if not k.startswith("cryptomatte/")},
     }
+
+
+def _deep_counts(exr, parts: list) -> list[str]:
+    """Each deep part's sample counts (total, min / mean / max per pixel) into ``parts``;
+    returns the problems found instead when the samples do not decode."""
+    from ..formats import _exrdeep
+
+    try:
+        images = _exrdeep.read_parts(exr)
+    except FramebufError as exc:
+        return [f"deep samples: {getattr(exc, 'reason', exc)}"]
+    for entry, img in zip(parts, images):
+        counts = img.counts
+        entry["samples"] = {"total": img.samples, "min": int(counts.min()),
+                            "mean": round(float(counts.mean()), 3), "max": int(counts.max()),
+                            "state": img.state}
+    return []
 
 
 def _other_info(path: str, read_options: dict) -> dict:
@@ -212,6 +232,10 @@ def _text(d: dict) -> str:
             lines.append(f"  part {i}{name}: data window ({dw[0]},{dw[1]})-({dw[2]},{dw[3]}), display "
                          f"window ({disp[0]},{disp[1]})-({disp[2]},{disp[3]}), {part['compression']}"
                          f"{tile_text}, {len(part['channels'])} channels")
+            if part.get("samples"):
+                n = part["samples"]
+                lines.append(f"    deep: {n['total']} samples, per pixel min {n['min']} / mean "
+                             f"{n['mean']} / max {n['max']}, {n['state']}")
         for p in d.get("problems", []):
             lines.append(f"  PROBLEM: {p}")
         lines.append(f"  layout: {d['layout']}")

@@ -311,11 +311,14 @@ def _fixed(fmt: str, post=None):
             raise CorruptFileError(path, f"attribute of size {len(raw)}, expected {size}")
         values = struct.unpack("<" + fmt, raw)
         return post(values) if post else values
+    parse.format = fmt          # the deep writer packs with the same layout
     return parse
 
 
 def _enum(table: dict):
-    return _fixed("B", lambda v: table.get(v[0], v[0]))
+    parse = _fixed("B", lambda v: table.get(v[0], v[0]))
+    parse.table = table
+    return parse
 
 
 def _text(path, raw: bytes) -> str:

@@ -20,7 +20,10 @@ What a read keeps and a write puts back (README "OpenEXR"):
   compressed tiles back unchanged when level 0, its channels and the compression are unchanged,
   else it writes one level and warns (:class:`~framebuf.errors.DroppedWarning`).
 
-Deep files are refused with an error that says so (the deep issue adds them).
+Deep parts (``deepscanline``/``deeptile``) are read and written by :mod:`._exrdeep`: their samples
+go to ``FrameBufferSet.deep`` (one :class:`~framebuf.deep.DeepImage` per part) and the buffers
+are their flattened image, so every flat tool sees the picture; a write of a set that carries
+deep parts writes them deep (``deep=off``: the flattened buffers).
 
 Channels form buffers by one table-driven rule (:data:`COMPONENT_SETS`): within a layer (the text
 before a channel's last dot), ``R G B (A)`` / Nuke's ``red green blue (alpha)`` are colour,
@@ -55,10 +58,11 @@ from ..buffers import FilePart
 from ..convert import to_half
 from ..datatypes import datatype
 from ..errors import (
-    CorruptFileError, DroppedWarning, FramebufError, UnsupportedDataTypeError, UnsupportedFeatureError,
+    CorruptFileError, DroppedWarning, FramebufError, UnsupportedDataTypeError,
     UnsupportedOptionError,
 )
 from ..hookspecs import hookimpl
+from . import _exrdeep
 from . import _exrfile as X
 from .base import FormatSpec, Image, Layer
 
@@ -420,16 +424,14 @@ def _file_part(part: X.Part, multipart: bool) -> FilePart:
 def read(path, options) -> Image:
     _threads()
     exr = X.read_header(path)
-    if exr.deep:
-        raise UnsupportedFeatureError(path, "deep OpenEXR (per-pixel sample lists; framebuf info "
-                                            "shows the header)")
+    deep = _exrdeep.read_parts(exr) if exr.deep else None     # every sample of every part
     luminance = str(options.get("luminance", "keep")).strip().lower()
     if luminance not in ("keep", "rgb"):
         raise UnsupportedOptionError(f"exr read option luminance must be keep or rgb, not {luminance!r}")
     level = _level(options.get("level"))
     plans = select(exr, plan(exr), options)
     try:
-        decoded = _decode(exr, plans, level)
+        decoded = _exrdeep.flat_channels(deep, plans) if deep else _decode(exr, plans, level)
     except FramebufError:
         raise
     except MemoryError:
@@ -504,7 +506,8 @@ def read(path, options) -> Image:
     first = exr.parts[used_parts[0]]
     info = {"parts": len(exr.parts), "compression": first.compression, "tiled": first.is_tiled,
             "attributes_part": used_parts[0],
-            "dataWindow": (x0, y0, x1, y1), "displayWindow": tuple(first.display_window)}
+            "dataWindow": (x0, y0, x1, y1), "displayWindow": tuple(first.display_window),
+            "deep": deep}
     return Image(layers, attributes=parts[used_parts[0]].attributes, info=info, origin=(x0, y0),
                  display_window=tuple(first.display_window), parts=parts)
 
@@ -803,6 +806,9 @@ def _hints_needed(layers: list[Layer], part: FilePart, multipart: bool) -> str:
 
 
 def write(path, image: Image, options) -> None:
+    if image.info.get("deep") and _on_off(options.get("deep"), "deep") is not False:
+        return _exrdeep.write(path, image.info["deep"],
+                              dict(options, default_compression=image.info.get("default_compression")))
     threads = _threads()
     file_parts = list(image.parts) if image.parts else [FilePart()]
     by_part: dict[int, list[Layer]] = {}
@@ -993,6 +999,7 @@ def framebuf_formats():
             "tile_size": "tile edge N or WxH in pixels (default 32, as mental ray 3.8)",
             "dwa_level": "DWAA/DWAB compression level (default 45)",
             "line_order": "increasing_y, decreasing_y or random_y (tiles; default: as the input)",
+            "deep": "off: write a deep set's flattened buffers instead of its samples (default on)",
             "multipart": "off: refuse to write several parts (default: one part per part the "
                          "buffers came from; a new buffer in a multi-part set gets its own part)",
         },
@@ -1006,6 +1013,6 @@ def framebuf_formats():
               "per-channel pixel type and sub-sampling; mip levels copied when level 0 is "
               "unchanged. rgba/rgb/a are written as HALF holding k/255; *_h HALF; *_fp, z, n, m "
               "FLOAT; tag UINT. New buffers: primary R G B A, others name.R ...; standard depth Z. "
-              "Default compression rle as mental ray 3.8 (a file read keeps its own). Deep files "
-              "are refused.",
+              "Default compression rle as mental ray 3.8 (a file read keeps its own). Deep parts "
+              "are read (samples in FrameBufferSet.deep, flattened buffers) and written back deep.",
     )]

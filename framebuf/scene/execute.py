@@ -55,6 +55,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .. import io as fbio
+from . import _deep_output
 from ..buffers import EMPTY_VALUE, FileProperties, FrameBuffer, FrameBufferSet, empty_storage
 from ..datatypes import DataType, datatype
 from ..errors import FramebufError, SceneError
@@ -140,6 +141,7 @@ class _FileJob:
     options: dict
     location: tuple | None
     null: object | None = None   # NullOutput for the null format
+    deep: bool = False           # a deep OpenEXR of every sample (framebuffer ... deep on)
 
 
 class _Execution:
@@ -425,6 +427,8 @@ class _Execution:
                           first.location)
             if len(decls) > 1:
                 job.location = decls[1].location if not job.spec.multi_layer else first.location
+            if any(d.deep for d in decls):
+                _deep_output.plan_job(self, job, decls)
             self._check_job(job)
             self.deferred.append(job)
 
@@ -461,13 +465,18 @@ class _Execution:
         t0 = time.perf_counter()
         t_resolve = 0.0
         count = 0
+        collector = _deep_output.collector(self)
         for batch in source.render(self.scene, seed=self.seed, progress=on_progress):
             t1 = time.perf_counter()
             resolver.add(batch)
+            if collector is not None:
+                collector.add(batch)
             t_resolve += time.perf_counter() - t1
             count += len(batch)
         t1 = time.perf_counter()
         pixels = resolver.resolve()
+        if collector is not None:
+            self.fbs.deep = [collector.resolve(**_deep_output.channels(self))]
         t_resolve += time.perf_counter() - t1
         self.timings["render"] = time.perf_counter() - t0 - t_resolve
         self.timings["resolve"] = t_resolve
@@ -529,12 +538,16 @@ class _Execution:
     def write(self, job: _FileJob) -> None:
         if job.null is not None:
             return  # the stub exists until the end of the render; nothing is stored
+        if job.deep:
+            return _deep_output.write_job(self, job)
         o = self.options
         bufs = [self.fbs[n] for n in job.buffer_names]
         kwargs = {"colorclip": o.colorclip, "desaturate": o.desaturate,
                   "premultiply": o.premultiply, "gamma": o.gamma, "dither": o.dither,
                   "dither_seed": self.seed}
         kwargs.update(job.options)
+        if self.fbs.deep and job.spec.name == "exr":
+            kwargs["deep"] = "off"          # the set's samples belong to the deep jobs only
         if self.fbs.attributes and job.spec.name == "exr":
             # header attributes a shader left for the file (e.g. zmin/zmax); only EXR stores them
             kwargs["attributes"] = dict(self.fbs.attributes)

@@ -232,6 +232,7 @@ class FrameBufferDecl:
     dpi: float | None = None
     field: str | None = None
     useopacity: bool = False
+    deep: bool = False           # framebuf: keep every sample, write a deep OpenEXR (README)
     location: Location | None = None
     seq: int = 0
 

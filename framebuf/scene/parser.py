@@ -81,6 +81,7 @@ CAMERA_HEADS = {
 FB_PROPS = {
     "datatype", "filename", "filetype", "filtering", "colorprofile", "compression", "quality", "dod",
     "dpi", "field", "primary", "useopacity", "user", "useprimary", "autofill", "premultiplied", "tiled",
+    "deep",
 }
 OUTPUT_OPTS = {"quality", "even", "odd", "dod", "dpi", "compress"}
 
@@ -638,7 +639,7 @@ class Parser:
             fb.dpi = self.expect_float("a dpi value")
         elif p in ("useprimary", "autofill"):
             fb.user = not self.expect_bool(f"on or off after '{p}'")
-        else:  # filtering, dod, primary, useopacity, user, premultiplied, tiled
+        else:  # filtering, dod, primary, useopacity, user, premultiplied, tiled, deep
             setattr(fb, p, self.expect_bool(f"on or off after '{p}'"))
 
     def _add_output(self, cam, out):

@@ -1,0 +1,83 @@
+"""Deep images against OpenImageIO, same files, same run: flatten, merge, read and write MB/s,
+and framebuf's peak memory while reading against the samples' own bytes.
+
+    PYTHONPATH=. python bench/deep.py
+
+Targets (issue "Deep output"): flatten and merge 3x OpenImageIO; read peak memory at most 1.5x
+the samples' bytes. Not part of the test suite.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import OpenImageIO as oiio
+
+from framebuf import deep
+from framebuf.formats import _exrdeep
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared/corpus/images"
+FILES = ["openexr-images/v2/Stereo/Trunks.exr", "openexr-images/v2/LowResLeftView/Balls.exr"]
+
+
+def best(fn, n=3):
+    times = []
+    for _ in range(n):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def main():
+    oiio.attribute("threads", os.cpu_count() or 1)
+    for rel in FILES:
+        path = CORPUS / rel
+        if not path.exists():
+            print(f"{rel}: not found", file=sys.stderr)
+            continue
+        size = path.stat().st_size
+        img = _exrdeep.read(path)[0]
+        deep.flatten(img)
+        deep.merge([img, img])                     # compile outside the timings
+        buf = oiio.ImageBuf(str(path))
+        buf.read(force=True)
+        ours_read = best(lambda: _exrdeep.read(path))
+        theirs_read = best(lambda: oiio.ImageBuf(str(path)).read(force=True))
+        ours_flat = best(lambda: deep.flatten(img))
+        theirs_flat = best(lambda: oiio.ImageBufAlgo.flatten(buf))
+        ours_merge = best(lambda: deep.merge([img, img], occlusion_cull=True), 2)
+        theirs_merge = best(lambda: oiio.ImageBufAlgo.deep_merge(buf, buf, True), 2)
+        with tempfile.TemporaryDirectory() as tmp:
+            a, b = Path(tmp) / "a.exr", Path(tmp) / "b.exr"
+            ours_write = best(lambda: _exrdeep.write(a, [img], {"compression": "zips"}))
+            theirs_write = best(lambda: buf.write(str(b)))
+            out_mb = a.stat().st_size / 1e6
+        tracemalloc.start()
+        got = _exrdeep.read(path)[0]
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        own = got.nbytes
+        mb = size / 1e6
+        print(f"{rel}: {img.width}x{img.height}, {img.samples} samples, {mb:.2f} MB")
+        print(f"  read     framebuf {mb / ours_read:7.1f} MB/s   OIIO {mb / theirs_read:7.1f} MB/s"
+              f"   ratio {theirs_read / ours_read:5.2f}x")
+        print(f"  write    framebuf {out_mb / ours_write:7.1f} MB/s   OIIO {out_mb / theirs_write:7.1f}"
+              f" MB/s   ratio {theirs_write / ours_write:5.2f}x")
+        print(f"  flatten  framebuf {ours_flat * 1e3:7.1f} ms     OIIO {theirs_flat * 1e3:7.1f} ms"
+              f"     ratio {theirs_flat / ours_flat:5.2f}x (target 3x)")
+        print(f"  merge    framebuf {ours_merge * 1e3:7.1f} ms     OIIO {theirs_merge * 1e3:7.1f} ms"
+              f"     ratio {theirs_merge / ours_merge:5.2f}x (target 3x)")
+        print(f"  read peak memory {peak / 1e6:.1f} MB for {own / 1e6:.1f} MB of samples: "
+              f"{peak / own:.2f}x (target 1.5x)")
+        del got
+
+
+if __name__ == "__main__":
+    main()
