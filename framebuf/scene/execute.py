@@ -429,8 +429,8 @@ class _Execution:
                           first.location)
             if len(decls) > 1:
                 job.location = decls[1].location if not job.spec.multi_layer else first.location
-            self._check_job(job)
             self._check_cryptomatte_job(job, decls)
+            self._check_job(job)
             self.deferred.append(job)
 
     def _plan_cryptomatte(self, decl: FrameBufferDecl, fprops: FileProperties) -> None:
