@@ -46,42 +46,63 @@ from .kernels import BLOCK, _block_pixels, _clip_block
 
 
 @njit(cache=True, inline="always")
-def _rank_add(slot_ids, slot_w, p, t, w, hint):
-    """Add weight ``w`` (> 0) of id ``t`` (!= 0) to pixel ``p``'s slots; returns the slot used
-    (or ``hint`` when the weight was dropped). The hint slot is tried first: ids are unique among
-    used slots, so a match there is the match the search would find."""
-    if slot_w[p, hint] > 0.0 and slot_ids[p, hint] == t:
-        slot_w[p, hint] += w
-        return hint
+def _rank_add(slot_ids, slot_w, p, t, w):
+    """Add weight ``w`` (> 0) of id ``t`` (!= 0) to pixel ``p``'s slots. Unused slots hold id 0,
+    which ``t`` never is, so the search is a select over every slot (no data-dependent branch
+    per slot); a miss takes the first free slot, else the overflow rule (module docstring)."""
+    nslots = slot_ids.shape[1]
+    f = -1
+    for k in range(nslots):
+        f = k if slot_ids[p, k] == t else f
+    if f >= 0:
+        slot_w[p, f] += w
+        return
     smallest = 0
-    for k in range(slot_ids.shape[1]):
+    for k in range(nslots):
         wk = slot_w[p, k]
         if wk == 0.0:
             slot_ids[p, k] = t
             slot_w[p, k] = w
-            return k
-        if slot_ids[p, k] == t:
-            slot_w[p, k] = wk + w
-            return k
+            return
         if wk < slot_w[p, smallest]:
             smallest = k
     if slot_w[p, smallest] < w:
         slot_ids[p, smallest] = t
         slot_w[p, smallest] = w
-        return smallest
-    return hint
 
 
 @njit(cache=True, inline="always")
 def _fold_run(ids, s0, s1, slot_ids, slot_w, total, p):
-    """Samples [s0, s1) of pixel ``p``, each with weight 1 (the 1x1 box)."""
-    hint = 0
+    """Samples [s0, s1) of pixel ``p``, each with weight 1 (the 1x1 box). The same decisions as
+    :func:`_rank_add`, with the used-slot count in a local and the id search written as selects
+    over the used slots (no data-dependent branch per slot: random ids mispredict)."""
+    nslots = slot_ids.shape[1]
+    n = 0
+    while n < nslots and slot_w[p, n] > 0.0:
+        n += 1
     tot = total[p]
     for s in range(s0, s1):
         tot += 1.0
         t = ids[s]
-        if t != 0:
-            hint = _rank_add(slot_ids, slot_w, p, t, 1.0, hint)
+        if t == 0:
+            continue
+        f = -1
+        for k in range(n):
+            f = k if slot_ids[p, k] == t else f
+        if f >= 0:
+            slot_w[p, f] += 1.0
+        elif n < nslots:
+            slot_ids[p, n] = t
+            slot_w[p, n] = 1.0
+            n += 1
+        else:
+            smallest = 0
+            for k in range(1, nslots):
+                if slot_w[p, k] < slot_w[p, smallest]:
+                    smallest = k
+            if slot_w[p, smallest] < 1.0:
+                slot_ids[p, smallest] = t
+                slot_w[p, smallest] = 1.0
     total[p] = tot
 
 
@@ -140,7 +161,7 @@ def _ranked_filtered(x, y, ids, width, height, code, rx, ry, slot_ids, slot_w, t
                 p = row + k
                 total[p] += w
                 if t != 0:
-                    _rank_add(slot_ids, slot_w, p, t, w, 0)
+                    _rank_add(slot_ids, slot_w, p, t, w)
 
 
 @njit(cache=True)
