@@ -318,3 +318,22 @@ def test_premultiply_off_with_a_file_of_its_own_keeps_the_ids(tmp_path):
     render_scene(scene, tmp_path)
     m = C.matte(tmp_path / "c.exr", "ball", "C")
     assert m.max() == 1.0 and m.min() == 0.0
+
+
+def test_the_scene_parses_into_cryptomatte_framebuffers():
+    scene = load(SCENE)
+    fbs = scene.camera.framebuffers
+    assert (fbs["CryptoObject"].cryptomatte, fbs["CryptoObject"].ranks) == ("object", 6)
+    assert (fbs["CryptoMaterial"].cryptomatte, fbs["CryptoMaterial"].ranks) == ("material", None)
+    assert fbs["beauty"].cryptomatte is None
+    assert [p.params["material"] for p in scene.primitives] == [
+        "concrete", "red_paint", "wood", "red_paint", "glass"]
+    assert scene.camera.primary_buffer().name == "beauty"
+    text = scene.describe()
+    assert "framebuffer 'CryptoObject': cryptomatte object names, 6 ranks, manifest auto" in text
+    from framebuf.scene.execute import plan_scene
+    planned, _ = plan_scene(scene, "/nonexistent")
+    assert [p.path.name for p in planned] == ["cryptomatte.exr"]
+    assert set(planned[0].buffers) == {"beauty", "CryptoObject", "CryptoObject00", "CryptoObject01",
+                                       "CryptoObject02", "CryptoMaterial", "CryptoMaterial00",
+                                       "CryptoMaterial01", "CryptoMaterial02"}

@@ -12,7 +12,8 @@ Order of work
        arrays, minimum and average); user buffers own theirs and are never filled by rendering. In
        legacy mode a standard ``rgba`` buffer always exists and is primary. Every output's format,
        data type and shader is checked now, so a bad statement fails before any work and before
-       any file is written, with the statement's ``file:line:column``.
+       any file is written, with the statement's ``file:line:column``. A ``cryptomatte``
+       framebuffer becomes its rank and preview buffers (:mod:`framebuf.scene.cryptomatte`).
     2. **Render.** The sample source (``"raycast"`` by default) yields sample batches; one
        :class:`~framebuf.resolve.Resolver` channel per sampled storage and filtering flag
        (``+``/``-`` or ``filtering on|off``) turns them into pixels. Only colour goes through the
