@@ -18,6 +18,9 @@ CPU seconds of this process (``time.process_time``; the machine is shared, wall 
 beside them), best of ``--repeat`` runs (the slow scattered numpy baselines run once; the numpy
 Mitchell baseline runs on 1/16 of the samples and is scaled). The filtered (Mitchell) rule spreads
 samples by position, so its dense figure is the general kernel (a dense batch must carry x, y for it).
+The ranked rows (Cryptomatte ranking, 6 ranks of the same tags, beside ``+tag max``) compare with
+numpy per-(pixel, tag) ``np.bincount`` weight sums and a per-pixel sort (``numpy_ranked``); the
+gauss 2 row spreads by position like Mitchell (general kernel only, 9 weighted bincounts in numpy).
 The copy bandwidth is ``np.copyto`` of a 512 MiB float32 array, in bytes read per CPU second; the
 sorted-average fraction compares bytes of samples read per second (general: x, y, rgba = 24 B;
 dense: rgba = 16 B) with it. A copy writes as much as it reads, so a read-only pass (``max`` over
@@ -91,7 +94,46 @@ RULES = [
     ("coverage (+tag)", {"tag": {"filtering": True}, "coverage": {}}, ("tag",), "cov_max"),
     ("coverage (-tag, 4 slots)", {"tag": {}, "coverage": {}}, ("tag",), "cov_last"),
     ("mitchell 4x4", {"rgba": {"filter": Filter("mitchell")}}, ("rgba",), "filter"),
+    # Cryptomatte ranking (resolve/ranked.py) on the same tags, beside +tag: 6 ranks, 12 slots
+    ("ranked 6 (tag, box 1)", {"rk": {"kind": "ranked", "source": "tag"}}, ("tag",), "ranked"),
+    ("ranked 6 (tag, gauss 2)", {"rk": {"kind": "ranked", "source": "tag",
+                                        "filter": Filter("gauss", 2)}}, ("tag",), "ranked_gauss"),
 ]
+#: rules whose filter spreads samples by position: no dense kernel, their own numpy baseline
+SPREADING = ("filter", "ranked_gauss")
+
+
+def numpy_rank(weights, npix, ntags, k=6):
+    """Top-k nonzero tags per pixel from (npix * ntags) summed weights, as the rule sorts them
+    (coverage descending, smaller id first), and their coverage."""
+    w = weights.reshape(npix, ntags)
+    total = w.sum(axis=1)
+    order = np.argsort(-w[:, 1:], axis=1, kind="stable")[:, :k] + 1
+    cov = np.take_along_axis(w, order, axis=1) / np.maximum(total, 1e-300)[:, None]
+    return np.where(cov > 0, order, 0), cov
+
+
+def numpy_ranked(s, size, gauss):
+    """The ranked rule in numpy: per-(pixel, tag) weight sums by np.bincount (order-free), one pass
+    per offset of the 3x3 footprint for the gauss 2 filter, then a per-pixel sort."""
+    npix = size * size
+    tag = s["tag"].astype(np.int64)
+    ntags = int(tag.max()) + 1
+    x, y = s["x"], s["y"]
+    ix, iy = np.floor(x).astype(np.int64), np.floor(y).astype(np.int64)
+    if not gauss:
+        weights = np.bincount((iy * size + ix) * ntags + tag, minlength=npix * ntags)
+        return numpy_rank(weights.astype(np.float64), npix, ntags)
+    f = Filter("gauss", 2)
+    weights = np.zeros(npix * ntags)
+    for oy in range(-1, 2):
+        for ox in range(-1, 2):
+            px, py = ix + ox, iy + oy
+            w = f.evaluate(x - (px + 0.5), y - (py + 0.5))
+            ok = (px >= 0) & (px < size) & (py >= 0) & (py < size) & (w > 0)
+            weights += np.bincount(((py * size + px) * ntags + tag)[ok], weights=w[ok],
+                                   minlength=npix * ntags)
+    return numpy_rank(weights, npix, ntags)
 
 
 def numpy_baseline(key, s, size, per_pixel, ordered):
@@ -245,10 +287,10 @@ def main(argv=None):
 
     # compile every kernel on a tiny image first, so no figure includes compilation
     tiny = {k: v[:64] for k, v in sorted_s.items()}
-    for _, channels, fields, _ in RULES:
+    for _, channels, fields, key in RULES:
         r = Resolver(4, 4, channels)
         r.add(SampleBatch(**tiny))
-        if channels.get("rgba", {}).get("filter") is None:
+        if key not in SPREADING:
             r.add(SampleBatch.dense(0, 0, 2, 2, 16, **{k: tiny[k] for k in fields}))
         r.resolve()
 
@@ -268,7 +310,9 @@ def main(argv=None):
                 s = {k: sorted_s[k] for k in ("x", "y", *fields)}
             else:
                 s = {k: sorted_s[k][perm] for k in ("x", "y", *fields)}
-            if key == "filter":   # 25 np.add.at passes: measured on a slice, rate per sample
+            if key in ("ranked", "ranked_gauss"):   # order-free: once
+                t_np = best_time(lambda: numpy_ranked(s, size, key == "ranked_gauss"), 1)
+            elif key == "filter":   # 25 np.add.at passes: measured on a slice, rate per sample
                 part = {k: v[: max(1, n // 16)] for k, v in s.items()}
                 c, t = best_time(lambda: numpy_filter(part, size), 1)
                 t_np = (c * n / part["x"].size, t * n / part["x"].size)
@@ -277,7 +321,7 @@ def main(argv=None):
                                                         order == "pixel order"),
                                  args.repeat if order == "pixel order" else 1)
             kernels = [("general", SampleBatch(**s))]
-            if order == "pixel order" and key != "filter":
+            if order == "pixel order" and key not in SPREADING:
                 kernels.append(("dense", SampleBatch.dense(0, 0, size, size, per_pixel,
                                                            **{k: s[k] for k in fields})))
             for kernel, batch in kernels:

@@ -719,7 +719,7 @@ def test_primitives_extension():
 @pytest.mark.parametrize("text, prefix, fragment", [
     ('framebuf primitives\n  sphere "s" center 0 0 0\nend framebuf\n', "s.mi:2:3:", "expected 'radius' for sphere 's'"),
     ('framebuf primitives\n  sphere "s" center 0 0 radius 1\nend framebuf\n', "s.mi:2:25:", "expected 3 numbers after 'center'"),
-    ('framebuf primitives\n  box "b" min 0 0 0 max 1 1 1 shiny 3\nend framebuf\n', "s.mi:2:31:", "expected a box parameter (min, max, color, opacity, label, velocity), found 'shiny'"),
+    ('framebuf primitives\n  box "b" min 0 0 0 max 1 1 1 shiny 3\nend framebuf\n', "s.mi:2:31:", "expected a box parameter (min, max, color, opacity, label, velocity, material), found 'shiny'"),
     ('framebuf primitives\n  cone "c"\nend framebuf\n', "s.mi:2:3:", "expected sphere, box, plane, light or 'end framebuf', found 'cone'"),
     ('framebuf primitives\n  sphere "s" center 0 0 0 radius 1 label 1.5\nend framebuf\n', "s.mi:2:36:", "expected a non-negative integer label"),
     ('framebuf primitives\n  sphere "s" center 0 0 0 radius 0\nend framebuf\n', "s.mi:2:3:", "expected a positive radius"),

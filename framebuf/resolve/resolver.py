@@ -15,10 +15,16 @@ label, on               the maximum label.
 label, off (default)    the last label.
 coverage                samples carrying the label the tag channel stores / all samples of the
                         pixel; 0 where that label is 0 (background).
+ranked                  the ``ranks`` ids (uint32 samples, e.g. ``tag``) with the largest
+                        filter-weighted coverage, largest first, ties smaller id first: the
+                        Cryptomatte rule (:mod:`framebuf.resolve.ranked`). Result (H, W, 2K)
+                        float32 ``id, coverage, id, coverage ...`` (the Cryptomatte rank
+                        channel order); the id components hold the uint32 bits, read them with
+                        ``out[..., 0::2].view(np.uint32)``.
 ======================  =================================================================
 
-Only colour goes through a reconstruction filter: an averaged depth across an edge is a depth
-that exists nowhere, and the same holds for normals, motion and labels.
+Only colour and ranked coverage go through a reconstruction filter: an averaged depth across an
+edge is a depth that exists nowhere, and the same holds for normals, motion and labels.
 
 Special values
     * A colour sample with any NaN or infinite component is dropped from that colour channel,
@@ -47,20 +53,23 @@ import numpy as np
 
 from ..errors import BufferError_, UnsupportedOptionError
 from . import kernels as K
+from . import ranked as R
 from .filters import Filter
 
-KINDS = ("colour", "depth", "vector", "label", "coverage")
+KINDS = ("colour", "depth", "vector", "label", "coverage", "ranked")
 KIND_ALIASES = {"color": "colour", "z": "depth", "normal": "vector", "motion": "vector",
                 "tag": "label"}
 #: the kind a channel gets from its name when the dict has no ``kind``.
 KIND_BY_NAME = {"rgba": "colour", "z": "depth", "n": "vector", "m": "vector", "tag": "label",
                 "coverage": "coverage"}
-DEFAULT_COMPONENTS = {"colour": 4, "depth": 1, "vector": 3, "label": 1, "coverage": 1}
+DEFAULT_COMPONENTS = {"colour": 4, "depth": 1, "vector": 3, "label": 1, "coverage": 1, "ranked": 12}
 #: the manual's defaults: interpolation on for colour, off for depth, normal, motion and label.
 DEFAULT_FILTERING = {"colour": True, "depth": False, "vector": False, "label": False,
-                     "coverage": False}
+                     "coverage": False, "ranked": True}
 DEFAULT_CHANNELS = ("rgba", "z", "n", "m", "tag", "coverage")
 DEFAULT_COVERAGE_SLOTS = 4
+#: ranked coverage: ranks kept per pixel (the specification's suggested depth, 3 levels of 2)
+DEFAULT_RANKS = 6
 
 
 class SampleBatch:
@@ -184,12 +193,13 @@ class _Spec:
     filter: Filter | None
     labels: str | None = None   # coverage: the label channel it follows
     slots: int = DEFAULT_COVERAGE_SLOTS
+    ranks: int = 0              # ranked: ids kept per pixel
 
 
 def _parse_channel(name: str, options: dict) -> _Spec:
     options = dict(options or {})
     unknown = set(options) - {"kind", "filtering", "filter", "components", "source", "labels",
-                              "slots"}
+                              "slots", "ranks"}
     if unknown:
         raise UnsupportedOptionError(f"channel {name!r}: unknown option(s) {', '.join(sorted(unknown))}")
     kind = options.get("kind", KIND_BY_NAME.get(name))
@@ -200,26 +210,32 @@ def _parse_channel(name: str, options: dict) -> _Spec:
         raise BufferError_(f"channel {name!r}: unknown kind {kind!r}; valid kinds: {', '.join(KINDS)}")
     filtering = bool(options.get("filtering", DEFAULT_FILTERING[kind]))
     filt = options.get("filter")
-    if filt is not None and kind != "colour":
+    if filt is not None and kind not in ("colour", "ranked"):
         raise UnsupportedOptionError(
-            f"channel {name!r}: only colour goes through a pixel filter, not {kind}"
+            f"channel {name!r}: only colour and ranked coverage go through a pixel filter, not {kind}"
         )
-    if kind == "colour":
+    if kind in ("colour", "ranked"):
         if filt is None:
             filt = Filter.box()
         elif not isinstance(filt, Filter):
             filt = Filter.make(filt)
-    components = int(options.get("components", DEFAULT_COMPONENTS[kind]))
+    ranks = int(options.get("ranks", DEFAULT_RANKS)) if kind == "ranked" else 0
+    if kind == "ranked" and ranks < 1:
+        raise BufferError_(f"channel {name!r}: ranks must be at least 1")
+    components = int(options.get("components", 2 * ranks if ranks else DEFAULT_COMPONENTS[kind]))
+    if kind == "ranked" and components != 2 * ranks:
+        raise BufferError_(f"channel {name!r}: a ranked channel has 2 components per rank")
     if kind in ("depth", "label", "coverage") and components != 1:
         raise BufferError_(f"channel {name!r}: a {kind} channel has one component")
     if components < 1:
         raise BufferError_(f"channel {name!r}: components must be at least 1")
-    slots = int(options.get("slots", DEFAULT_COVERAGE_SLOTS))
-    if slots < 1:
-        raise BufferError_(f"channel {name!r}: slots must be at least 1")
+    slots = int(options.get("slots", 2 * ranks if ranks else DEFAULT_COVERAGE_SLOTS))
+    if slots < max(1, ranks):
+        raise BufferError_(f"channel {name!r}: slots must be at least {max(1, ranks)}")
     return _Spec(name=name, kind=kind, filtering=filtering, components=components,
-                 source=options.get("source", name), filter=filt if kind == "colour" else None,
-                 labels=options.get("labels", "tag") if kind == "coverage" else None, slots=slots)
+                 source=options.get("source", name), filter=filt if kind in ("colour", "ranked") else None,
+                 labels=options.get("labels", "tag") if kind == "coverage" else None, slots=slots,
+                 ranks=ranks)
 
 
 class _Channel:
@@ -266,6 +282,11 @@ class _Channel:
         elif kind == "label":
             self.rule = "max_label" if spec.filtering else "last_label"
             self.labels = np.zeros(npix, np.uint32)
+        elif kind == "ranked":
+            self.rule = "ranked"
+            self.slot_ids = np.zeros((npix, spec.slots), np.uint32)
+            self.slot_w = np.zeros((npix, spec.slots), np.float64)
+            self.total = np.zeros(npix, np.float64)
         else:  # coverage
             self.source = label_source
             if label_rule_max:
@@ -282,7 +303,7 @@ class _Channel:
         if arr is None:
             return None
         kind = self.spec.kind
-        if kind in ("label", "coverage"):
+        if kind in ("label", "coverage", "ranked"):
             if arr.ndim == 2 and arr.shape[1] == 1:
                 arr = arr[:, 0]
             if arr.ndim != 1:
@@ -314,9 +335,13 @@ class _Channel:
         w, h = self.width, self.height
         rule = self.rule
         layout = batch.layout
-        if layout is not None and rule != "filtered":
+        spreads = rule == "filtered" or (rule == "ranked" and not self.spec.filter.is_pixel_box)
+        if layout is not None and not spreads:
             bx0, by0, bw, bh, spp = layout
-            if rule == "average":
+            if rule == "ranked":
+                R.dense_ranked(v, bx0, by0, bw, bh, spp, w, h, self.slot_ids, self.slot_w,
+                               self.total)
+            elif rule == "average":
                 K.dense_average(v, bx0, by0, bw, bh, spp, w, h, self.sums)
             elif rule == "last":
                 K.dense_last(v, bx0, by0, bw, bh, spp, w, h, self.last, self.seen,
@@ -365,6 +390,11 @@ class _Channel:
             K.accumulate_last_label(x, y, v, w, h, self.labels, self.seen)
         elif rule == "coverage_max":
             K.accumulate_coverage_max(x, y, v, w, h, self.state)
+        elif rule == "ranked":
+            f = self.spec.filter
+            rx, ry = f.radius
+            R.accumulate_ranked(x, y, v, w, h, f.is_pixel_box, f.code, rx, ry, self.slot_ids,
+                                self.slot_w, self.total)
         else:
             K.accumulate_coverage_last(x, y, v, w, h, self.table, self.state)
 
@@ -396,6 +426,15 @@ class _Channel:
             K.finish_average(self.sums, out, np.zeros(npix, np.bool_))
         elif rule in ("max_label", "last_label"):
             out = self.labels.copy()[:, None]
+        elif rule == "ranked":
+            k = self.spec.ranks
+            ids = np.empty((npix, k), np.uint32)
+            cov = np.empty((npix, k), np.float32)
+            present = np.zeros(npix, np.bool_)
+            R.finish_ranked(self.slot_ids, self.slot_w, self.total, ids, cov, present)
+            out = np.empty((npix, 2 * k), np.float32)
+            out[:, 0::2] = ids.view(np.float32)     # the bits, as Cryptomatte stores them
+            out[:, 1::2] = cov
         elif rule == "coverage_max":
             out = np.empty(npix, np.float32)
             K.finish_coverage_max(self.state, out)
@@ -413,11 +452,12 @@ class Resolver:
     """Accumulates sample batches for a ``width`` x ``height`` image and resolves them into pixels.
 
     ``channels`` maps an output name to its options: ``kind`` (colour, depth, vector, label,
-    coverage; defaults from the names rgba, z, n, m, tag, coverage), ``filtering`` (the manual's
+    coverage, ranked; defaults from the names rgba, z, n, m, tag, coverage), ``filtering`` (the manual's
     +/-; defaults on for colour only), ``filter`` (colour only; a :class:`Filter`, default box 1),
     ``source`` (the :class:`SampleBatch` keyword to read; default the channel's name),
     ``components`` (colour and vector; default 4 and 3), and for coverage ``labels`` (the label
-    channel whose rule it follows, default "tag") and ``slots`` (default 4).
+    channel whose rule it follows, default "tag") and ``slots`` (default 4); for ranked
+    ``ranks`` (default 6), ``filter`` (default box 1) and ``slots`` (default 2 x ranks).
     Default channels: rgba, z, n, m, tag and coverage.
     """
 

@@ -58,7 +58,8 @@ box        ``min`` x y z *, ``max`` x y z * (axis-aligned)
 plane      ``point`` x y z *, ``normal`` x y z * (infinite)
 all three  ``color`` r g b [a] (default 0.8 0.8 0.8 1; alpha 1 when omitted), ``opacity`` o
            (default 1), ``label`` non-negative integer for the ``tag`` buffer (default 0),
-           ``velocity`` x y z in camera units per frame for the ``m`` buffer (default 0 0 0)
+           ``velocity`` x y z in camera units per frame for the ``m`` buffer (default 0 0 0),
+           ``material "NAME"`` for Cryptomatte's ``CryptoMaterial`` (default none)
 light      ``light "name" direction x y z *`` (travel direction of the light), ``color`` r g b
            (default 1 1 1); directional only
 =========  =====================================================================================

@@ -12,7 +12,8 @@ Order of work
        arrays, minimum and average); user buffers own theirs and are never filled by rendering. In
        legacy mode a standard ``rgba`` buffer always exists and is primary. Every output's format,
        data type and shader is checked now, so a bad statement fails before any work and before
-       any file is written, with the statement's ``file:line:column``.
+       any file is written, with the statement's ``file:line:column``. A ``cryptomatte``
+       framebuffer becomes its rank and preview buffers (:mod:`framebuf.scene.cryptomatte`).
     2. **Render.** The sample source (``"raycast"`` by default) yields sample batches; one
        :class:`~framebuf.resolve.Resolver` channel per sampled storage and filtering flag
        (``+``/``-`` or ``filtering on|off``) turns them into pixels. Only colour goes through the
@@ -162,6 +163,7 @@ class _Execution:
         self.alt_storage: dict[str, np.ndarray] = {}  # storage -> array for the other flag
         self.sampled: list[tuple[str, bool]] = []     # (storage, filtering) pairs to resolve
         self.nulls: list = []
+        self.crypto: dict = {}                        # layer name -> _CryptoLayer
 
     def warn(self, message: str, location=None) -> None:
         if location:
@@ -358,7 +360,9 @@ class _Execution:
             props = {"dod": decl.dod, "dpi": decl.dpi, "field": decl.field, "tiled": decl.tiled}
             fprops = FileProperties(decl.filename, decl.filetype, decl.compression, decl.quality,
                                     props)
-            if decl.user:
+            if decl.cryptomatte or decl.ranks is not None or decl.manifest is not None:
+                self._plan_cryptomatte(decl, fprops)
+            elif decl.user:
                 fbs.add(decl.name, decl.datatype, user=True, filtering=decl.effective_filtering,
                         primary=decl is primary, file=fprops)
             else:
@@ -418,8 +422,9 @@ class _Execution:
             for key in ("compression", "quality", "field", "dpi", "dod", "tiled", "colorprofile"):
                 props[key] = next((getattr(d, key) for d in decls if getattr(d, key) is not None),
                                   None)
-            job = self._file_job([d.name for d in decls], filetype, first.filename, None, props,
-                                 first.location)
+            names = [n for d in decls for n in (self.crypto[d.name].buffer_names if d.name in
+                                                self.crypto else [d.name])]
+            job = self._file_job(names, filetype, first.filename, None, props, first.location)
             if len(decls) == 1 and first.premultiplied is not None:
                 job.options["premultiply"] = bool(first.premultiplied)
             elif any(d.premultiplied is not None for d in decls):
@@ -429,8 +434,22 @@ class _Execution:
                 job.location = decls[1].location if not job.spec.multi_layer else first.location
             if any(d.deep for d in decls):
                 _deep_output.plan_job(self, job, decls)
+            self._check_cryptomatte_job(job, decls)
             self._check_job(job)
             self.deferred.append(job)
+
+    def _plan_cryptomatte(self, decl: FrameBufferDecl, fprops: FileProperties) -> None:
+        from .cryptomatte import plan_layer
+
+        layer = plan_layer(self, decl, fprops)
+        self.crypto[decl.name] = layer
+        for buf in layer.encoded.buffers:
+            self.fbs.add_buffer(buf)
+
+    def _check_cryptomatte_job(self, job: _FileJob, decls) -> None:
+        from .cryptomatte import check_job
+
+        check_job(self, job, [d for d in decls if d.name in self.crypto])
 
     # ---------------------------------------------------------------------------------- render
     def _colour_filter(self) -> Filter:
@@ -450,10 +469,12 @@ class _Execution:
 
     def sample(self, source) -> int:
         channels = self.resolver_channels()
-        if not channels:
+        crypto = {layer.channel: layer for layer in self.crypto.values()}
+        if not channels and not crypto:
             return 0
         fbs = self.fbs
-        resolver = Resolver(fbs.width, fbs.height, {k: v[0] for k, v in channels.items()})
+        resolver = Resolver(fbs.width, fbs.height, {**{k: v[0] for k, v in channels.items()},
+                                                    **{k: v.options for k, v in crypto.items()}})
         extra = len(self.steps) + len(self.deferred) + 1
         state = {"total": None}
 
@@ -468,6 +489,8 @@ class _Execution:
         collector = _deep_output.collector(self)
         for batch in source.render(self.scene, seed=self.seed, progress=on_progress):
             t1 = time.perf_counter()
+            for layer in crypto.values():
+                layer.add_ids(batch)
             resolver.add(batch)
             if collector is not None:
                 collector.add(batch)
@@ -494,6 +517,8 @@ class _Execution:
                 inside[y0:y1, x0:x1] = True
                 arr = np.where(inside[:, :, None], arr, np.asarray(EMPTY_VALUE[storage], arr.dtype))
             target[...] = arr
+        for name, layer in crypto.items():
+            layer.fill(pixels[name], window)
         return count
 
     def _window(self):
@@ -551,8 +576,16 @@ class _Execution:
         if self.fbs.attributes and job.spec.name == "exr":
             # header attributes a shader left for the file (e.g. zmin/zmax); only EXR stores them
             kwargs["attributes"] = dict(self.fbs.attributes)
+        layers = [c.encoded for c in self.crypto.values() if c.name in job.buffer_names]
+        for layer in layers:
+            kwargs["attributes"] = {**kwargs.get("attributes", {}), **layer.attributes}
         requested = job.datatype if len(bufs) == 1 else None
         try:
+            for layer in layers:          # the sidecar first: the EXR never names a missing one
+                sidecar = layer.write_sidecar(job.path)
+                if sidecar is not None:
+                    self.files.append(WrittenFile(sidecar, "json", "cryptomatte manifest",
+                                                  sidecar.stat().st_size))
             types = [fbio.choose_datatype(job.spec, b, requested).name for b in bufs]
             fbio.write(bufs if len(bufs) > 1 else bufs[0], job.path, filetype=job.spec.name,
                        datatype=requested, **kwargs)

@@ -233,6 +233,10 @@ class FrameBufferDecl:
     field: str | None = None
     useopacity: bool = False
     deep: bool = False           # framebuf: keep every sample, write a deep OpenEXR (README)
+    # framebuf extension: a Cryptomatte layer of "object" or "material" names (README)
+    cryptomatte: str | None = None
+    ranks: int | None = None
+    manifest: str | None = None
     location: Location | None = None
     seq: int = 0
 
@@ -338,7 +342,7 @@ class Camera:
             if fb.primary:
                 return fb
         for fb in self.framebuffers.values():
-            if not fb.user and fb.datatype.storage == "colour":
+            if not fb.user and fb.datatype.storage == "colour" and not fb.cryptomatte:
                 return fb
         return None
 
@@ -501,6 +505,9 @@ def _describe(scene: Scene) -> str:
                     flags.append("user")
                 filt = "on" if st.effective_filtering else "off"
                 desc = f"  framebuffer {st.name!r}: {st.datatype.name}, filtering {filt}"
+                if st.cryptomatte:
+                    desc = (f"  framebuffer {st.name!r}: cryptomatte {st.cryptomatte} names, "
+                            f"{st.ranks or 6} ranks, manifest {st.manifest or 'auto'}")
                 if flags:
                     desc += ", " + ", ".join(flags)
                 if st.filename:

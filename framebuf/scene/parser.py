@@ -82,7 +82,11 @@ FB_PROPS = {
     "datatype", "filename", "filetype", "filtering", "colorprofile", "compression", "quality", "dod",
     "dpi", "field", "primary", "useopacity", "user", "useprimary", "autofill", "premultiplied", "tiled",
     "deep",
+    "cryptomatte", "ranks", "manifest",     # framebuf extension (README "Cryptomatte")
 }
+#: ``cryptomatte "KIND"``: what a Cryptomatte framebuffer names, and its ``manifest`` choices
+CRYPTOMATTE_KINDS = ("object", "material")
+CRYPTOMATTE_MANIFESTS = ("auto", "inline", "sidecar")
 OUTPUT_OPTS = {"quality", "even", "odd", "dod", "dpi", "compress"}
 
 # Parameter type keywords of ``declare shader``.
@@ -107,7 +111,7 @@ PRIMITIVE_SCHEMA = {
     "box": {"min": 3, "max": 3},
     "plane": {"point": 3, "normal": 3},
 }
-PRIMITIVE_COMMON = {"color": (3, 4), "opacity": 1, "label": 1, "velocity": 3}
+PRIMITIVE_COMMON = {"color": (3, 4), "opacity": 1, "label": 1, "velocity": 3, "material": "string"}
 PRIMITIVE_DEFAULTS = {"color": (0.8, 0.8, 0.8, 1.0), "opacity": 1.0, "label": 0, "velocity": (0.0, 0.0, 0.0)}
 
 
@@ -637,6 +641,21 @@ class Parser:
             fb.quality = self.expect_int("an integer quality (0-100)")
         elif p == "dpi":
             fb.dpi = self.expect_float("a dpi value")
+        elif p in ("cryptomatte", "manifest"):
+            stok = self.peek()
+            value = self.expect_string(f"a quoted word after '{p}'").lower()
+            allowed = CRYPTOMATTE_KINDS if p == "cryptomatte" else CRYPTOMATTE_MANIFESTS
+            if value not in allowed:
+                raise SceneError(stok.file, stok.line, stok.col,
+                                 f"{p} {value!r} in framebuffer {fb.name!r}: expected one of "
+                                 f"{', '.join(allowed)}")
+            setattr(fb, p, value)
+        elif p == "ranks":
+            stok = self.peek()
+            fb.ranks = self.expect_int("the number of Cryptomatte ranks")
+            if fb.ranks < 1:
+                raise SceneError(stok.file, stok.line, stok.col,
+                                 f"ranks in framebuffer {fb.name!r} must be at least 1")
         elif p in ("useprimary", "autofill"):
             fb.user = not self.expect_bool(f"on or off after '{p}'")
         else:  # filtering, dod, primary, useopacity, user, premultiplied, tiled, deep
@@ -867,6 +886,9 @@ class Parser:
             while self.is_word(self.peek()) and self.peek().value in schema:
                 ptok = self.next()
                 arity = schema[ptok.value]
+                if arity == "string":
+                    params[ptok.value] = self.expect_string(f"a quoted name after '{ptok.value}'")
+                    continue
                 lo, hi = arity if isinstance(arity, tuple) else (arity, arity)
                 nums = []
                 while self.at_number() and len(nums) < hi:

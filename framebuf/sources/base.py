@@ -23,8 +23,9 @@ Protocol
     lights) or a bare :class:`~framebuf.scene.model.Camera` (default options, nothing in view).
     The iterator yields :class:`framebuf.resolve.SampleBatch` objects in raster coordinates of the
     *whole* image (pixel ``i`` covers ``[i, i+1)``, y grows downwards, row 0 at the top) carrying
-    any of ``rgba`` (N, 4) premultiplied, ``z`` (N,), ``n`` (N, 3), ``m`` (N, 3) and ``tag`` (N,)
-    uint32. Batches should be small (a band of rows or a tile) so the caller can show progress and
+    any of ``rgba`` (N, 4) premultiplied, ``z`` (N,), ``n`` (N, 3), ``m`` (N, 3), ``tag`` (N,)
+    uint32 and ``object`` (N,) uint32, 1 + the index in ``scene.primitives`` of the surface hit
+    (0: nothing), which Cryptomatte framebuffers need (:mod:`framebuf.scene.cryptomatte`). Batches should be small (a band of rows or a tile) so the caller can show progress and
     memory stays bounded. The same ``seed`` must give the same samples.
 
     ``progress``, when given, is a callable ``progress(done, total)`` in units the source chooses

@@ -43,7 +43,10 @@ Per sample
               that of ``P``, with **dy positive upwards** (mental ray raster space; the opposite of
               the memory row direction). Static objects give the null vector.
     ``tag``   the frontmost object's ``label`` (uint32).
-    Nothing hit: rgba 0, z +inf, n and m null, tag 0.
+    ``object`` 1 + the frontmost primitive's index in ``scene.primitives`` (uint32), for
+              Cryptomatte's ``CryptoObject`` / ``CryptoMaterial`` layers. Like ``tag`` it names
+              the frontmost surface only: a semi-transparent surface does not split the sample.
+    Nothing hit: rgba 0, z +inf, n and m null, tag 0, object 0.
 
 Primitives (``scene.primitives``; parameters, with aliases accepted)
     sphere  ``center`` (``centre``, ``position``), ``radius``
@@ -389,7 +392,7 @@ def _project_many(cam, points, out):
 
 @njit(cache=True)
 def cast_rows(cam, kinds, geom, color, opacity, label, velocity, lights, ambient, seed,
-              nax, x0, x1, y0, y1, xs, ys, rgba, z, n, m, tag):
+              nax, x0, x1, y0, y1, xs, ys, rgba, z, n, m, tag, obj):
     """Trace every sample of pixels [x0, x1) x [y0, y1) (rows y down) into the output arrays.
 
     Sample k of pixel (i, j) goes to index ((j - y0) * (x1 - x0) + (i - x0)) * nax^2 + k; the
@@ -449,6 +452,7 @@ def cast_rows(cam, kinds, geom, color, opacity, label, velocity, lights, ambient
                 fmx = 0.0
                 fmy = 0.0
                 ftag = np.uint32(0)
+                fobj = np.uint32(0)
                 tmin = near * (1.0 - 1e-12) if near > 0.0 else 0.0
                 for layer in range(16):
                     best_t = np.inf
@@ -473,6 +477,7 @@ def cast_rows(cam, kinds, geom, color, opacity, label, velocity, lights, ambient
                         front_t = best_t
                         fnx, fny, fnz = bnx, bny, bnz
                         ftag = label[best_p]
+                        fobj = np.uint32(best_p + 1)
                         hx = ox + best_t * dx
                         hy = oy + best_t * dy
                         hz = oz + best_t * dz
@@ -516,6 +521,7 @@ def cast_rows(cam, kinds, geom, color, opacity, label, velocity, lights, ambient
                 m[s, 1] = fmy
                 m[s, 2] = 0.0
                 tag[s] = ftag
+                obj[s] = fobj
 
 
 # ------------------------------------------------------------------------------------ the source
@@ -568,14 +574,15 @@ class RayCaster:
             n = np.empty((count, 3), np.float32)
             m = np.empty((count, 3), np.float32)
             tag = np.empty(count, np.uint32)
+            obj = np.empty(count, np.uint32)
             if count:
                 cast_rows(cam, prims.kind, prims.geom, prims.color, prims.opacity, prims.label,
                           prims.velocity, light_rows, self.ambient, np.uint64(useed), nax,
-                          x0, x1, r0, r1, xs, ys, rgba, z, n, m, tag)
+                          x0, x1, r0, r1, xs, ys, rgba, z, n, m, tag, obj)
             # whole rows, spp samples per pixel in pixel order, each inside its pixel: the dense
             # layout, so the resolver skips pixel lookup (x, y stay for wide filters)
             yield SampleBatch.dense(x0, r0, x1 - x0, r1 - r0, spp, x=xs, y=ys, rgba=rgba, z=z,
-                                    n=n, m=m, tag=tag)
+                                    n=n, m=m, tag=tag, object=obj)
             if progress is not None:
                 progress(r1 - y0, total)
 
