@@ -63,3 +63,32 @@ def test_an_output_folder_that_is_a_file_is_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err == f"framebuf render: error: {taken}: exists and is not a folder\n"
     assert taken.read_text() == "not a folder"
+
+
+def test_copy_and_apply_refuse_what_would_surprise(tmp_path, capsys):
+    """Same file as IN and OUT, --type on a multi-buffer EXR, apply without a shader, two
+    outputs: each one line on stderr, exit 2, nothing written or replaced."""
+    import framebuf
+    from framebuf.buffers import FrameBufferSet
+
+    fbs = FrameBufferSet(8, 6)
+    fbs.add("rgba", "rgba_fp")
+    fbs.add("depth", "z")
+    src = tmp_path / "two.exr"
+    framebuf.write(fbs, src)
+    before = src.read_bytes()
+    cases = [
+        (["copy", src, src], "same file"),
+        (["copy", src, tmp_path / "t.exr", "--type", "tag"], "name it with --buffer"),
+        (["copy", src, tmp_path / "a.exr", "-o", tmp_path / "b.exr"], "give the output once"),
+        (["apply", src, "-o", tmp_path / "c.exr"], "no --shader given"),
+    ]
+    for args, words in cases:
+        code = main([str(a) for a in args])
+        err = capsys.readouterr().err
+        assert code == 2 and words in err and "Traceback" not in err and err.count("\n") == 1, (args, err)
+    assert src.read_bytes() == before
+    assert not [p.name for p in tmp_path.iterdir() if p.name != "two.exr"]
+    # -o is the output in copy too, as everywhere else
+    assert main(["copy", str(src), "-o", str(tmp_path / "d.exr"), "--buffer", "depth"]) == 0
+    assert framebuf.read(tmp_path / "d.exr").names == ["depth"]

@@ -407,9 +407,9 @@ def test_copy_cli(tmp_path):
     out = list(framebuf.read(tmp_path / chain[-1]))[0].data
     np.testing.assert_array_equal(np.rint(out[:, :, :3] * 255).astype(int), ints)
     # format options arrive as text: pyramid=on must build the pyramid, pyramid=off must not
-    assert main(["copy", str(tmp_path / "a.ct"), str(tmp_path / "p.map"), "-o", "pyramid=on"]) == 0
+    assert main(["copy", str(tmp_path / "a.ct"), str(tmp_path / "p.map"), "--option", "pyramid=on"]) == 0
     assert framebuf.read_image(tmp_path / "p.map").info["levels"] == ["24x10", "12x5", "6x3", "3x2", "2x1", "1x1"]
-    assert main(["copy", str(tmp_path / "a.ct"), str(tmp_path / "q.map"), "-o", "pyramid=off"]) == 0
+    assert main(["copy", str(tmp_path / "a.ct"), str(tmp_path / "q.map"), "--option", "pyramid=off"]) == 0
     assert framebuf.read_image(tmp_path / "q.map").info["levels"] == ["24x10"]
     assert main(["copy", str(tmp_path / "a.ct"), str(tmp_path / "x.zt")]) == 2  # colour is no depth
 

@@ -156,6 +156,9 @@ class DaskExecutor:
         self.workers = max(1, sum(w.get("nthreads", 1) for w in info.get("workers", {}).values()))
         self.dashboard = self._dashboard()
         self._n = 0
+        import queue
+
+        self._finished = queue.SimpleQueue()
 
     def _dashboard(self) -> str | None:
         try:
@@ -167,16 +170,26 @@ class DaskExecutor:
     def submit(self, fn, *args):
         self._n += 1
         # pure=False: two inputs never share a result; the key names the task on the dashboard
-        return self.client.submit(fn, *args, pure=False, key=f"framebuf-{self._n}-{os.getpid()}")
+        fut = self.client.submit(fn, *args, pure=False, key=f"framebuf-{self._n}-{os.getpid()}")
+        # finished futures arrive through a queue fed by the client's own thread: one wake-up
+        # per result instead of a scheduler round trip per wait
+        fut.add_done_callback(self._finished.put)
+        return fut
 
     def wait(self, handles, timeout):
+        import queue
+
         try:
-            done, _ = self.distributed.wait(handles, timeout=timeout, return_when="FIRST_COMPLETED")
-        except Exception as exc:        # builtin or dask's own TimeoutError, by version
-            if "Timeout" in type(exc).__name__:
-                return []
-            raise
-        return list(done)
+            done = [self._finished.get(timeout=timeout)]
+        except queue.Empty:
+            return []
+        while True:
+            try:
+                done.append(self._finished.get_nowait())
+            except queue.Empty:
+                break
+        wanted = set(map(id, handles))
+        return [f for f in done if id(f) in wanted]
 
     def outcome(self, handle):
         try:

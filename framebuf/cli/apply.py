@@ -71,6 +71,9 @@ def load_inputs(paths) -> FrameBufferSet:
 
 
 def run(args) -> int:
+    if not args.shader:
+        raise FramebufError("no --shader given: apply runs output shaders (framebuf shaders lists "
+                            "them); to convert a file, use framebuf copy")
     chain = []
     for text in args.shader:  # check the whole chain before reading anything
         name, raw = parse_shader_option(text)

@@ -55,7 +55,9 @@ def add_arguments(parser):
     parser.add_argument("--gamma", type=float, default=1.0,
                         help="raise 8/16-bit R, G, B and A to 1/G (default 1)")
     parser.add_argument("--dither", action="store_true", help="dither 8/16-bit output")
-    parser.add_argument("-o", "--option", action="append", default=[], metavar="KEY=VALUE",
+    parser.add_argument("-o", "--output", dest="output_flag", metavar="OUT",
+                        help="the file to write (instead of the second path)")
+    parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                         help="a format option, e.g. tiled=on (repeatable)")
     parser.add_argument("--read-option", action="append", default=[], metavar="KEY=VALUE",
                         help="an option for the input's reader, e.g. width=720 for a headerless "
@@ -67,9 +69,15 @@ def add_arguments(parser):
 def run(args) -> int:
     if args.outdir is not None:
         return _run_many(args)
-    if len(args.paths) != 2:
-        raise FramebufError(f"copy takes IN OUT, or IN... -d OUTDIR (got {len(args.paths)} path(s))")
-    src, dst = args.paths
+    paths = list(args.paths) + ([args.output_flag] if args.output_flag else [])
+    if args.output_flag and len(args.paths) != 1:
+        raise FramebufError("give the output once: IN OUT or IN -o OUT (format options are --option KEY=VALUE)")
+    if len(paths) != 2:
+        raise FramebufError(f"copy takes IN OUT, or IN... -d OUTDIR (got {len(paths)} path(s))")
+    src, dst = paths
+    if _same_file(src, dst):
+        raise FramebufError(f"{dst}: IN and OUT are the same file; write elsewhere (the input "
+                            f"would be replaced by its copy)")
     try:
         return copy_file(args, src, dst)
     except FramebufError:
@@ -79,7 +87,18 @@ def run(args) -> int:
         raise FramebufError(f"{target}: {exc.strerror or exc}") from None
 
 
+def _same_file(a: str, b: str) -> bool:
+    import os
+
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
 def _run_many(args) -> int:
+    if args.output_flag:
+        raise FramebufError("with -d OUTDIR every output is named after its input; -o OUT is for one file")
     ext = None
     if args.filetype:
         spec = find_format(args.filetype, None)            # a bad format: before any work
@@ -94,6 +113,9 @@ def copy_file(args, source: str, target: str) -> int:
     buffers = fbs
     if args.buffer:
         buffers = [fbs[args.buffer]]
+    elif args.datatype and len(fbs) > 1 and spec.multi_layer:
+        raise FramebufError(f"{source} holds {len(fbs)} buffers, each written with its own type; "
+                            f"--type {args.datatype} applies to one: name it with --buffer")
     elif len(fbs) > 1 and not spec.multi_layer:
         primary = fbs.primary or next(iter(fbs))
         buffers = [primary]
