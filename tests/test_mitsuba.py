@@ -303,3 +303,27 @@ def test_without_the_extra_one_line_says_how_to_install(tmp_path):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1, proc.stderr
     assert "pip install 'framebuf[mitsuba]'" in lines[0] and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("camera", [{"focal": math.inf, "aperture": 8.0}, {"offset": (5.0, -3.0)},
+                                    {"aspect": 2.0}], ids=["orthographic", "offset", "aspect"])
+def test_camera_variants_agree_with_the_ray_caster(camera):
+    scene = small_demo((40, 30))
+    for key, value in camera.items():
+        setattr(scene.camera, key, value)
+    a = concat(list(fbmi.MitsubaSource(variant="scalar_rgb").render(scene)))
+    r = concat(list(RayCaster().render(scene)))
+    same = a["tag"] == r["tag"]
+    assert same.mean() > 0.995
+    hit = same & np.isfinite(r["z"])
+    assert np.abs(a["z"][hit] - r["z"][hit]).max() < 1e-3
+    assert np.abs(a["n"][hit] - r["n"][hit]).max() < 1e-3
+    assert np.abs(a["m"][hit] - r["m"][hit]).max() < 1e-3
+
+
+def test_a_bare_camera_sees_nothing():
+    from framebuf.scene.model import Camera
+
+    v = concat(list(fbmi.MitsubaSource(variant="scalar_rgb").render(Camera("c", resolution=(8, 6)))))
+    assert len(v["z"]) == 48 and np.isinf(v["z"]).all()
+    assert not v["tag"].any() and not v["rgba"].any() and not v["n"].any()
