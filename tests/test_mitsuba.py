@@ -327,3 +327,22 @@ def test_a_bare_camera_sees_nothing():
     v = concat(list(fbmi.MitsubaSource(variant="scalar_rgb").render(Camera("c", resolution=(8, 6)))))
     assert len(v["z"]) == 48 and np.isinf(v["z"]).all()
     assert not v["tag"].any() and not v["rgba"].any() and not v["n"].any()
+
+
+def test_xml_shapes_without_ids_keep_their_own_labels(tmp_path):
+    """Mitsuba gives every unnamed shape the id "": hits are matched to shapes by identity."""
+    xml = tmp_path / "unnamed.xml"
+    xml.write_text("""<scene version="3.0.0">
+        <sensor type="perspective"><float name="fov" value="60"/>
+            <film type="hdrfilm"><integer name="width" value="16"/><integer name="height" value="8"/></film>
+        </sensor>
+        <shape type="sphere"><point name="center" x="1.2" y="0" z="5"/></shape>
+        <shape type="sphere"><point name="center" x="-1.2" y="0" z="5"/></shape>
+    </scene>""")
+    scene = loads('camera "c" resolution 16 8 framebuffer "t" datatype "tag" end camera', filename="c.mi")
+    v = concat(list(fbmi.MitsubaSource(variant="scalar_rgb", scene=str(xml)).render(scene)))
+    x = v["x"]
+    # Mitsuba's sensor space has +x to the left: the sphere at x = +1.2 is on the left of the picture
+    assert set(v["tag"][(x < 6)]) == {0, 1} and set(v["tag"][(x > 10)]) == {0, 2}
+    hit = v["tag"] > 0
+    assert np.abs(v["z"][hit].min() - 4.0) < 0.05       # sphere centres at depth 5, radius 1

@@ -19,7 +19,9 @@ Options (``framebuf render SCENE --source mitsuba --source-option KEY=VALUE``)
     ``scene``      ``FILE.xml``: render this Mitsuba scene (its shapes, materials, emitters,
                    integrator and first sensor) instead of the ``.mi`` file's primitives, into the
                    ``.mi`` file's frame buffers and output statements (the ``.mi`` camera gives
-                   only the resolution, window and sample count).
+                   only the resolution, window and sample count). Without an integrator, Mitsuba's
+                   default ``path``. Shapes are matched by identity, so unnamed ones (Mitsuba
+                   gives them all the id ``""``) keep their own labels.
     ``labels``     for ``scene=``: the table from Mitsuba shape ids to labels (``tag``), either
                    ``ID:LABEL,ID:LABEL...`` or a JSON file ``{"ID": LABEL}``. Without a table every
                    shape gets its position in ``scene.shapes()`` plus one; with a table, shapes it
@@ -303,7 +305,7 @@ class PreparedScene:
     scene: object
     integrator: object
     labels: np.ndarray              # uint32 label per shape index
-    ids: dict                       # shape id -> shape index
+    shapes: list                    # scene.shapes(), kept alive: a hit's si.shape *is* one of them
     velocity: np.ndarray            # (shapes, 3) world units per frame (zero when unknown)
     sensor: object | None = None    # XML scenes: the camera rays come from it
     to_camera: np.ndarray = field(default_factory=lambda: np.eye(4))  # world -> mental ray camera
@@ -434,15 +436,15 @@ def load_xml_scene(path, labels=None) -> PreparedScene:
     sensors = scene.sensors()
     if not sensors:
         raise FramebufError(f"{path}: the Mitsuba scene has no sensor to render from")
-    shapes = scene.shapes()
-    ids = {s.id(): k for k, s in enumerate(shapes)}
+    shapes = list(scene.shapes())
+    ids = {s.id() for s in shapes}
     table = parse_label_table(labels)
     if table:
         unknown = sorted(set(table) - set(ids))
         if unknown:
             raise FramebufError(f"labels: {path} has no shape {', '.join(map(repr, unknown))}; "
-                                f"its shapes: {', '.join(sorted(map(repr, ids)))}")
-        unlabelled = sorted(set(ids) - set(table))
+                                f"its shapes: {', '.join(sorted(repr(i) for i in ids if i))}")
+        unlabelled = sorted({s.id() or "(no id)" for s in shapes if s.id() not in table})
         if unlabelled:
             warnings.warn(f"mitsuba: shapes without a label get 0: {', '.join(map(repr, unlabelled))}",
                           stacklevel=2)
@@ -452,7 +454,8 @@ def load_xml_scene(path, labels=None) -> PreparedScene:
     sensor = sensors[0]
     world = np.array(sensor.world_transform().matrix, np.float64)
     to_camera = _MITSUBA_TO_MR @ np.linalg.inv(world)
-    return PreparedScene(scene, scene.integrator(), label_arr, ids,
+    integrator = scene.integrator() or mi.load_dict({"type": "path"})   # Mitsuba's default
+    return PreparedScene(scene, integrator, label_arr, shapes,
                          np.zeros((len(shapes), 3)), sensor, to_camera)
 
 
@@ -464,10 +467,9 @@ def prepare_mi_scene(primitives, lights, geo, max_depth) -> PreparedScene:
     except Exception as exc:
         first = next((ln for ln in str(exc).splitlines() if ln.strip()), type(exc).__name__)
         raise FramebufError(f"mitsuba: cannot build the scene: {first.strip()}") from None
-    shapes = scene.shapes()
-    ids = {s.id(): k for k, s in enumerate(shapes)}
+    shapes = list(scene.shapes())
     order = [int(s.id()[1:]) for s in shapes]          # shape index -> primitive index
-    return PreparedScene(scene, scene.integrator(), prims.label[order].astype(np.uint32), ids,
+    return PreparedScene(scene, scene.integrator(), prims.label[order].astype(np.uint32), shapes,
                          prims.velocity[order])
 
 
@@ -491,7 +493,9 @@ def trace_scalar(mi, prepared: PreparedScene, o, d, maxt, seeds) -> Traced:
     shape = np.full(count, -1, np.int64)
     L = np.zeros((count, 3))
     valid = np.zeros(count, np.float32)
-    scene, integrator, ids = prepared.scene, prepared.integrator, prepared.ids
+    scene, integrator = prepared.scene, prepared.integrator
+    # by identity, not id(): shapes without an id in an XML file all have the id ""
+    index = {shp: k for k, shp in enumerate(prepared.shapes)}
     sampler = mi.load_dict({"type": "independent"})
     Ray3f, Point3f, Vector3f = mi.Ray3f, mi.Point3f, mi.Vector3f
     ol, dl, ml, sl = o.tolist(), d.tolist(), maxt.tolist(), seeds.tolist()
@@ -502,7 +506,7 @@ def trace_scalar(mi, prepared: PreparedScene, o, d, maxt, seeds) -> Traced:
             t[s] = si.t
             nn = si.sh_frame.n
             n[s] = (nn[0], nn[1], nn[2])
-            shape[s] = ids[si.shape.id()]
+            shape[s] = index[si.shape]
         sampler.seed(sl[s])
         rad, ok, _ = integrator.sample(scene, sampler, ray)
         if ok:
@@ -539,7 +543,7 @@ def trace_vector(mi, dr, prepared: PreparedScene, o, d, maxt, seed32) -> Traced:
     si = prepared.scene.ray_intersect(ray)
     hit = si.is_valid()
     index = mi.Int32(-1)
-    for k, shp in enumerate(prepared.scene.shapes()):
+    for k, shp in enumerate(prepared.shapes):
         index = dr.select(hit & (si.shape == mi.ShapePtr(shp)), k, index)
     nn = si.sh_frame.n
     sampler = mi.load_dict({"type": "independent"})
