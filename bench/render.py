@@ -1,10 +1,12 @@
 """Render throughput: the ray caster alone and the whole render path (ray cast + resolve + output
 shaders + file writes), in samples per second, against the resolve-only throughput on the very
-same samples, all measured in this run. Then the demo scene's wall time as a user sees it.
+same samples, all measured in this run. Then the demo scene's wall time as a user sees it, and,
+when the ``mitsuba`` extra is installed, the Mitsuba 3 source beside the ray caster.
 
     python bench/render.py                          # scenes/demo.mi (or a generated scene)
     python bench/render.py --scene my.mi --repeat 5
     python bench/render.py --generated --size 640 --samples 2 --objects 40
+    python bench/render.py --mitsuba-only --mitsuba-variant scalar_rgb
 
 Baselines
     ``resolve kernels``: the accumulation kernels of ``framebuf.resolve.kernels`` on the ray
@@ -16,6 +18,11 @@ dispatch are not counted). CPU seconds (all threads) are printed beside wall sec
 shared with other work they are the steadier figure. ``demo command`` is the wall time of ``python -m framebuf render SCENE
 -o TMP --preview`` in a fresh process with the Numba cache warm (imports included), best of
 ``--repeat``.
+
+Mitsuba (``--mitsuba-variant``, default ``auto``: every variant that runs here): samples/s of the
+source alone beside the ray caster's, and how the whole render path's time divides into tracing
+(the source's own work), resolve and output (shaders and file writes). Best of ``--mitsuba-repeat``
+(default 1: one scalar demo render takes seconds) after a warm-up render at a tenth of the size.
 """
 
 from __future__ import annotations
@@ -134,6 +141,10 @@ def main(argv=None):
     ap.add_argument("--objects", type=int, default=20, help="generated scene: primitives")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--no-command", action="store_true", help="skip the fresh-process demo timing")
+    ap.add_argument("--mitsuba-variant", default="auto",
+                    help="auto (every variant that runs here), scalar_rgb, llvm_ad_rgb or none")
+    ap.add_argument("--mitsuba-repeat", type=int, default=1)
+    ap.add_argument("--mitsuba-only", action="store_true", help="only the Mitsuba comparison")
     args = ap.parse_args(argv)
 
     scene_path = Path(args.scene)
@@ -143,6 +154,9 @@ def main(argv=None):
     else:
         scene = load(scene_path)
         label = str(scene_path.relative_to(ROOT) if scene_path.is_relative_to(ROOT) else scene_path)
+    if args.mitsuba_only:
+        mitsuba_comparison(scene, label, args)
+        return
     rc = RayCaster()
     with tempfile.TemporaryDirectory() as tmp:
         render_scene(scene, tmp)  # warm-up: Numba cache loading and first dispatch
@@ -181,6 +195,60 @@ def main(argv=None):
         t_cmd, c_cmd = command_time(scene_path, args.repeat)
         print(f"demo command (fresh process, cache warm, --preview): wall {t_cmd:.2f} s "
               f"({'under' if t_cmd < 3.0 else 'OVER'} the 3 s budget), CPU {c_cmd:.2f} s")
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
+    if args.mitsuba_variant != "none":
+        mitsuba_comparison(scene, label, args)
+
+
+def mitsuba_comparison(scene, label, args):
+    """The Mitsuba source beside the ray caster on the same scene and samples."""
+    import copy
+
+    try:
+        from framebuf.sources import mitsuba as fbmi
+
+        fbmi.import_mitsuba()
+    except Exception as exc:  # the extra is optional
+        print(f"mitsuba: skipped ({exc})")
+        return
+    if args.mitsuba_variant == "auto":
+        variants = [fbmi.SCALAR] + [v for v in fbmi.VECTOR_VARIANTS if fbmi.probe_variant(v)[0]]
+        skipped = [f"{v} ({fbmi.probe_variant(v)[1]})" for v in fbmi.VECTOR_VARIANTS
+                   if v not in variants]
+    else:
+        variants, skipped = [args.mitsuba_variant], []
+    small = copy.deepcopy(scene)
+    w, h = scene.camera.resolution or (768, 576)
+    small.camera.resolution = (max(1, w // 10), max(1, h // 10))
+    rc = RayCaster()
+    with tempfile.TemporaryDirectory() as tmp:
+        render_scene(scene, tmp)
+        t_rc, batches = best(lambda: list(rc.render(scene)), args.repeat, "ray caster")
+        n = sum(len(b) for b in batches)
+        t_rc_whole, rc_result = best(lambda: render_scene(scene, tmp), args.repeat, "ray caster path")
+        rows = [("ray caster", t_rc, t_rc_whole, rc_result.timings, CPU["ray caster"])]
+        for v in variants:
+            src = fbmi.MitsubaSource(variant=v)
+            render_scene(small, tmp, source=src)  # warm-up: Numba cache, Dr.Jit kernels
+            t_src, _ = best(lambda: sum(len(b) for b in src.render(scene)), args.mitsuba_repeat, v)
+            t_whole, result = best(lambda: render_scene(scene, tmp, source=src), args.mitsuba_repeat,
+                                   f"{v} path")
+            rows.append((f"mitsuba {v}", t_src, t_whole, result.timings, CPU[v]))
+    print(f"\nMitsuba source vs ray caster: {label}, {w}x{h}, {n} samples")
+    print(f"{'source':<24}{'source s':>9}{'Msamples/s':>12}{'x ray caster':>14}{'CPU s':>8}"
+          f"{'whole s':>9}{'tracing':>9}{'resolve':>9}{'output':>9}")
+    base = n / t_rc
+    for name, t_src, t_whole, tm, cpu in rows:
+        trace = tm.get("render", 0.0)
+        resolve = tm.get("resolve", 0.0)
+        output = tm.get("shaders", 0.0) + tm.get("write", 0.0)
+        total = max(tm.get("total", t_whole), 1e-12)
+        print(f"{name:<24}{t_src:>9.3f}{n / t_src / 1e6:>12.3f}{n / t_src / base:>14.3f}{cpu:>8.2f}"
+              f"{t_whole:>9.3f}{trace / total:>9.0%}{resolve / total:>9.0%}{output / total:>9.0%}")
+    print("(tracing / resolve / output: shares of the whole render path's time; output = output "
+          "shaders + file writes; the rest is planning)")
+    for s_ in skipped:
+        print(f"not measured: {s_}")
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
 
 

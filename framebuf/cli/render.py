@@ -30,6 +30,9 @@ def add_arguments(parser):
                         help="print the output setup the render would execute; write nothing")
     parser.add_argument("--source", default="raycast",
                         help="sample source (default raycast; see the framebuf_sample_sources hook)")
+    parser.add_argument("--source-option", action="append", default=[], metavar="KEY=VALUE",
+                        help="an option of the sample source, e.g. variant=scalar_rgb for "
+                             "--source mitsuba (repeatable)")
 
 
 class _Bar:
@@ -82,7 +85,13 @@ def run(args) -> int:
         return 0
     if scene.camera is None:
         raise FramebufError(f"{scene.path}: the scene has no camera; nothing to render")
-    source = get_source(args.source)
+    options = {}
+    for item in args.source_option:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise FramebufError(f"--source-option {item!r}: expected KEY=VALUE")
+        options[key.strip()] = value
+    source = get_source(args.source, **options)
     outdir = Path(args.outdir)
     bar = _Bar()
     try:

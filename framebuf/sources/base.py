@@ -78,4 +78,19 @@ def get_source(name: str, **options) -> SampleSource:
         raise FramebufError(
             f"unknown sample source {name!r}; sources: {', '.join(sorted(table)) or '(none)'}"
         )
+    if options:
+        import inspect
+
+        try:
+            params = inspect.signature(spec.factory).parameters.values()
+        except (TypeError, ValueError):  # no signature to check: the factory decides
+            params = None
+        if params is not None and not any(p.kind is p.VAR_KEYWORD for p in params):
+            accepted = [p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+            unknown = sorted(set(options) - set(accepted))
+            if unknown:
+                raise FramebufError(
+                    f"sample source {name!r} has no option {', '.join(unknown)}; its options: "
+                    f"{', '.join(accepted) or '(none)'}"
+                )
     return spec.factory(**options)
