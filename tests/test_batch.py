@@ -344,3 +344,26 @@ def test_destination_errors_are_one_line(tmp_path, renders, capsys):
                         (["-o", tmp_path / "o", "--to", f"webdataset:{tmp_path}/s%d.tar"], "not both")):
         code, _, err = run_cli(capsys, "extract", renders / "r0.exr", *args, "-q")
         assert code == 2 and words in err and "Traceback" not in err, (args, err)
+
+
+def test_copy_and_apply_of_many_files_through_the_batch_layer(tmp_path, renders, capsys):
+    one = tmp_path / "one"
+    one.mkdir()
+    for i in range(3):
+        assert main(["copy", str(renders / f"r{i}.exr"), str(one / f"r{i}.png"), "--buffer", "rgba"]) == 0
+        assert main(["apply", str(renders / f"r{i}.exr"), "--shader", "gamma:gamma=2.2",
+                     "-o", str(one / f"r{i}.tif"), "--buffer", "rgba"]) == 0
+    capsys.readouterr()
+    many = tmp_path / "many"
+    code, text, err = run_cli(capsys, "copy", renders / "r[0-2].exr", "-d", many, "-f", "png",
+                              "--buffer", "rgba", "-j", "2", "--quiet")
+    assert code == 0 and "copied 3 of 3 file(s)" in text, err
+    code, text, err = run_cli(capsys, "apply", renders / "r[0-2].exr", "--shader", "gamma:gamma=2.2",
+                              "-d", many, "-f", "tif", "--buffer", "rgba", "-q")
+    assert code == 0 and "shaded 3 of 3 file(s)" in text, err
+    assert files_of(many) == files_of(one)          # the same bytes as one file at a time
+    code, text, _ = run_cli(capsys, "copy", renders / "r[0-2].exr", "-d", many, "-f", "png",
+                            "--buffer", "rgba", "--quiet")
+    assert "3 skipped" in text
+    code, _, err = run_cli(capsys, "copy", renders / "r0.exr", "-d", many, "-o", tmp_path / "x.png")
+    assert code == 2 and "-o OUT is for one file" in err

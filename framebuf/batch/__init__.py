@@ -65,7 +65,7 @@ def run_job(job: Job, specs, *, output: str | None = None, to: str | None = None
     created = _prepare_folder(folder)
     run_id = os.urandom(8).hex()
     key = options_key({**job.options, "destination": kind}, version or __version__)
-    journal = Journal(folder, run_id)
+    journal = Journal(folder, run_id, job.key or job.name)
     try:
         sink = FolderSink(folder) if kind == "folder" else WebDatasetSink(pattern, shard_size, journal)
         if kind == "webdataset":

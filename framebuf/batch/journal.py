@@ -4,7 +4,8 @@ One SQLite file in the output folder (``.framebuf-job.sqlite``), written by the 
 process only (workers return bytes; the main process writes outputs, then records them):
 
 ``renders``
-    one row per input path: its size, mtime and SHA-256, the options key (a hash of every option
+    one row per job and input path (a folder can hold the outputs of several jobs, e.g. ``copy
+    -f png`` and ``copy -f tif``): the input's size, mtime and SHA-256, the options key (a hash of every option
     that changes an output, plus the framebuf version), the status (``ok`` / ``failed`` /
     ``pending``), the error, the output files with their sizes and SHA-256, and for dataset
     shards the shard that holds them.
@@ -26,12 +27,17 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import FramebufError
+
 FILE_NAME = ".framebuf-job.sqlite"
+#: bumped when the tables change; an older journal is dropped (its renders are simply redone)
+SCHEMA_VERSION = 2
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS renders (
-    input TEXT PRIMARY KEY, stem TEXT, run TEXT, size INTEGER, mtime_ns INTEGER, sha256 TEXT,
-    options TEXT, status TEXT, error TEXT, outputs TEXT, shard TEXT, seconds REAL, finished REAL);
-CREATE INDEX IF NOT EXISTS renders_stem ON renders (stem);
+    job TEXT, input TEXT, stem TEXT, run TEXT, size INTEGER, mtime_ns INTEGER, sha256 TEXT,
+    options TEXT, status TEXT, error TEXT, outputs TEXT, shard TEXT, seconds REAL, finished REAL,
+    PRIMARY KEY (job, input));
+CREATE INDEX IF NOT EXISTS renders_stem ON renders (job, stem);
 CREATE TABLE IF NOT EXISTS shards (
     name TEXT PRIMARY KEY, renders INTEGER, bytes INTEGER, sha256 TEXT, finished REAL);
 """
@@ -70,40 +76,48 @@ class Row:
 
 
 class Journal:
-    def __init__(self, folder: Path, run: str):
+    def __init__(self, folder: Path, run: str, job: str = "job"):
         self.path = Path(folder) / FILE_NAME
-        self.run = run
-        self.db = sqlite3.connect(str(self.path), isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(SCHEMA)
+        self.run, self.job = run, job
+        try:
+            self.db = sqlite3.connect(str(self.path), isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            if self.db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+                self.db.executescript("DROP TABLE IF EXISTS renders; DROP TABLE IF EXISTS shards;")
+                self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            self.db.executescript(SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise FramebufError(f"{self.path}: the job journal cannot be used ({exc}); delete it "
+                                f"to start the job afresh") from None
 
     def lookup(self, path: str) -> Row | None:
         r = self.db.execute("SELECT input, stem, run, size, mtime_ns, sha256, options, status, error, "
-                            "outputs, shard FROM renders WHERE input = ?", (path,)).fetchone()
+                            "outputs, shard FROM renders WHERE job = ? AND input = ?", (self.job, path)).fetchone()
         if r is None:
             return None
         return Row(*r[:9], json.loads(r[9] or "{}"), r[10])
 
     def stem_owner(self, stem: str, path: str) -> str | None:
         """Another input of *this* run whose outputs have the same names."""
-        r = self.db.execute("SELECT input FROM renders WHERE stem = ? AND input != ? AND run = ?",
-                            (stem, path, self.run)).fetchone()
+        r = self.db.execute("SELECT input FROM renders WHERE job = ? AND stem = ? AND input != ? "
+                            "AND run = ?", (self.job, stem, path, self.run)).fetchone()
         return r[0] if r else None
 
     def claim(self, path: str, stem: str) -> None:
         """Mark an input as taken by this run (its stem reserved) before its task runs."""
-        self.db.execute("INSERT INTO renders (input, stem, run, status) VALUES (?, ?, ?, 'pending') "
-                        "ON CONFLICT(input) DO UPDATE SET stem = excluded.stem, run = excluded.run, "
-                        "status = CASE WHEN status = 'ok' THEN 'pending' ELSE status END", (path, stem, self.run))
+        self.db.execute("INSERT INTO renders (job, input, stem, run, status) VALUES (?, ?, ?, ?, 'pending') "
+                        "ON CONFLICT(job, input) DO UPDATE SET stem = excluded.stem, run = excluded.run, "
+                        "status = CASE WHEN status = 'ok' THEN 'pending' ELSE status END",
+                        (self.job, path, stem, self.run))
         # an older input of another run with this stem is about to be overwritten: forget it
-        self.db.execute("DELETE FROM renders WHERE stem = ? AND input != ? AND run != ?",
-                        (stem, path, self.run))
+        self.db.execute("DELETE FROM renders WHERE job = ? AND stem = ? AND input != ? AND run != ?",
+                        (self.job, stem, path, self.run))
 
     def touch(self, path: str, size: int, mtime_ns: int) -> None:
         """The input's content is unchanged though its mtime moved: keep the row, note the stat."""
-        self.db.execute("UPDATE renders SET size = ?, mtime_ns = ?, run = ? WHERE input = ?",
-                        (size, mtime_ns, self.run, path))
+        self.db.execute("UPDATE renders SET size = ?, mtime_ns = ?, run = ? WHERE job = ? AND input = ?",
+                        (size, mtime_ns, self.run, self.job, path))
 
     def record(self, rows: list[dict]) -> None:
         """Rows of finished renders (outputs whole on disk), in one transaction."""
@@ -113,11 +127,11 @@ class Journal:
         with self.db:
             self.db.execute("BEGIN")
             self.db.executemany(
-                "INSERT OR REPLACE INTO renders (input, stem, run, size, mtime_ns, sha256, options, "
+                "INSERT OR REPLACE INTO renders (job, input, stem, run, size, mtime_ns, sha256, options, "
                 "status, error, outputs, shard, seconds, finished) VALUES "
-                "(:input, :stem, :run, :size, :mtime_ns, :sha256, :options, :status, :error, "
+                "(:job, :input, :stem, :run, :size, :mtime_ns, :sha256, :options, :status, :error, "
                 ":outputs, :shard, :seconds, :finished)",
-                [{**r, "run": self.run, "outputs": json.dumps(r.get("outputs") or {}),
+                [{**r, "job": self.job, "run": self.run, "outputs": json.dumps(r.get("outputs") or {}),
                   "shard": r.get("shard"), "finished": now} for r in rows])
 
     def record_shard(self, name: str, renders: int, size: int, sha: str) -> None:

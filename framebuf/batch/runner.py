@@ -54,6 +54,8 @@ class Job:
     options: dict                 # what shapes the outputs (the journal's options key)
     stem: object                  # path -> output name stem
     warm_up: object = None        # run once in the parent before forking local workers
+    key: str = ""                 # the journal's job name (default ``name``): copy -f png and
+                                  # copy -f tif into one folder are two jobs
 
 
 @dataclass

@@ -88,6 +88,10 @@ def file_task(path: str, params):
     return out
 
 
+def _stem(path) -> str:
+    return Path(path).stem
+
+
 def run_per_file(job_name: str, command, args, inputs, ext: str | None, verb: str,
                  noun: str = "file(s)") -> int:
     """``command(args, input, output)`` over ``inputs`` into ``args.outdir``."""
@@ -99,7 +103,7 @@ def run_per_file(job_name: str, command, args, inputs, ext: str | None, verb: st
                             "inputs", "input", "output", "func", "command")
                and not callable(v)}
     job = batch.Job(job_name, file_task, (command, args, ext), {**shaping, "ext": ext},
-                    lambda p: Path(p).stem)
+                    _stem, key=f"{job_name}:{ext or 'as input'}")
     rep = batch.run_job(job, inputs, output=args.outdir, workers=args.workers, dask=args.dask,
                         scheduler=args.scheduler, force=args.force, verify=args.verify,
                         progress=False if getattr(args, "quiet", False) else None)

@@ -9,6 +9,7 @@ from pathlib import Path
 from ..buffers import FrameBufferSet
 from ..errors import FramebufError, UnsupportedDataTypeError
 from ..io import choose_datatype, find_format, read, write
+from . import _batch
 from ..shading import (
     ShaderContext, ShaderWarning, get_shader, parse_param_string, parse_shader_option, run_shader,
 )
@@ -17,7 +18,9 @@ NAME = "apply"
 HELP = "run output shaders on image files: framebuf apply IN... --shader NAME[:p=v,...] -o OUT"
 DESCRIPTION = HELP + """
 
-Several inputs share one frame-buffer set: a one-buffer file becomes a buffer named after the
+With -d OUTDIR each input is shaded on its own into OUTDIR/<stem>.<ext>, through the batch
+layer (streamed inputs, resumable job journal, -j / --dask workers, Ctrl-C safe). Otherwise
+several inputs share one frame-buffer set: a one-buffer file becomes a buffer named after the
 file's stem, a multi-buffer file (EXR) keeps its buffer names. Shaders run in the order given.
 A multi-buffer output format (EXR) gets every buffer it can store (the others are named on
 stderr); any other format gets --buffer, else the buffer the last shader wrote, else the primary
@@ -28,6 +31,7 @@ examples:
   framebuf apply beauty.exr --shader over:color=0.2,0.2,0.2 --shader srgb_encode -o preview.png
   framebuf apply masks.exr --shader segmentation_to_label:mapping=face -o segments.tt
   framebuf apply masks.exr --shader segmentation_to_label --shader visualise_labels -o seg.png
+  framebuf apply 'shots/*.exr' --shader gamma:gamma=2.2 -d graded      # each input on its own
 """
 
 
@@ -35,11 +39,15 @@ def add_arguments(parser):
     parser.add_argument("inputs", nargs="+", metavar="IN", help="input image files")
     parser.add_argument("--shader", action="append", default=[], metavar="NAME[:param=value,...]",
                         help="an output shader and its parameters (repeatable; runs in order)")
-    parser.add_argument("-o", "--output", required=True, metavar="OUT", help="file to write")
+    parser.add_argument("-o", "--output", metavar="OUT", help="file to write")
     parser.add_argument("--type", dest="datatype", metavar="T",
                         help="data type to write (one-buffer output), e.g. rgba_16")
     parser.add_argument("--buffer", action="append", default=[], metavar="NAME",
                         help="buffer(s) to write (default: see above)")
+    _batch.add_executor_arguments(parser, "-d,--outdir")
+    parser.add_argument("-f", "--filetype", metavar="FORMAT",
+                        help="with -d: the output format (default: each input's own)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar (with -d)")
 
 
 def load_inputs(paths) -> FrameBufferSet:
@@ -70,16 +78,43 @@ def load_inputs(paths) -> FrameBufferSet:
     return fbs
 
 
-def run(args) -> int:
+def _chain(args) -> list:
+    """The shader chain, checked whole before anything is read."""
     if not args.shader:
         raise FramebufError("no --shader given: apply runs output shaders (framebuf shaders lists "
                             "them); to convert a file, use framebuf copy")
     chain = []
-    for text in args.shader:  # check the whole chain before reading anything
+    for text in args.shader:
         name, raw = parse_shader_option(text)
         spec = get_shader(name)
         chain.append((spec, {k: parse_param_string(spec, k, v) for k, v in raw.items()}))
-    fbs = load_inputs(args.inputs)
+    return chain
+
+
+def run(args) -> int:
+    _chain(args)
+    if args.outdir is not None:
+        if args.output:
+            raise FramebufError("with -d OUTDIR every input is shaded on its own and named after "
+                                "itself; -o OUT is for one result")
+        ext = None
+        if args.filetype:
+            spec = find_format(args.filetype, None)
+            ext = "." + spec.extensions[0] if spec.extensions else None
+        return _batch.run_per_file("apply", apply_each, args, args.inputs, ext, "shaded")
+    if not args.output:
+        raise FramebufError("give the file to write with -o OUT (or -d OUTDIR to shade each input on its own)")
+    return apply_files(args, args.inputs, args.output)
+
+
+def apply_each(args, source: str, target: str) -> int:
+    return apply_files(args, [source], target)
+
+
+def apply_files(args, inputs, output: str) -> int:
+    """Shade ``inputs`` (one set) with the chain of ``args`` and write ``output``."""
+    chain = _chain(args)
+    fbs = load_inputs(inputs)
     ctx = ShaderContext(fbs, scene_dir=Path.cwd())
     last_written = None
     with warnings.catch_warnings(record=True) as caught:
@@ -92,7 +127,7 @@ def run(args) -> int:
                     break
     for w in caught:  # one line each, like errors
         print(f"framebuf apply: warning: {w.message}", file=sys.stderr)
-    fmt = find_format(None, args.output)
+    fmt = find_format(None, output)
     if args.buffer:
         out = [fbs[n] for n in args.buffer]
     elif fmt.multi_layer and args.datatype is None:
@@ -113,5 +148,5 @@ def run(args) -> int:
         if chosen is None:
             raise FramebufError("nothing to write: no shader wrote a buffer and there is no colour buffer")
         out = chosen
-    write(out, args.output, datatype=args.datatype)
+    write(out, output, datatype=args.datatype)
     return 0
