@@ -155,6 +155,7 @@ class DaskExecutor:
         info = self.client.scheduler_info()
         self.workers = max(1, sum(w.get("nthreads", 1) for w in info.get("workers", {}).values()))
         self.dashboard = self._dashboard()
+        self.window = max(32, 8 * self.workers)   # a scheduler round trip per task to hide
         self._n = 0
         import queue
 

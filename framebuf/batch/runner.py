@@ -156,7 +156,9 @@ def run(job: Job, inputs, sink, journal: Journal, executor, options_key: str, *,
     are written)."""
     rep = Report(destination=sink.describe(), executor=executor.describe())
     t0 = time.perf_counter()
-    window = window or max(4, 4 * executor.workers)
+    # tasks in flight (and results waiting for their turn): enough to hide the executor's
+    # round trip (Dask's is milliseconds), few enough that their bytes stay small
+    window = window or getattr(executor, "window", None) or max(4, 4 * executor.workers)
     inflight: dict = {}                 # handle -> (index, path, stem, attempt)
     ready: dict = {}                    # index -> TaskOutput | None (None: skipped)
     order = {"next": 0, "seen": 0}
