@@ -7,6 +7,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .cryptomatte import _lower_bound   # the id lookup of the Cryptomatte decoders
+
 # -- the kernel ------------------------------------------------------------------------------------
 
 #: pixels per block of the argmax kernel: 4 KB runs of each mask while the three accumulators
@@ -114,13 +116,7 @@ def _class_kernel(ids, cov, keys, key_class, nclass, values, background, mode, t
             if c0 == 0.0:
                 continue
             v = ids[r, p]
-            lo, hi = 0, nk
-            while lo < hi:
-                mid = (lo + hi) >> 1
-                if keys[mid] < v:
-                    lo = mid + 1
-                else:
-                    hi = mid
+            lo = _lower_bound(keys, v)
             if lo < nk and keys[lo] == v:
                 c = key_class[lo]
             else:

@@ -20,10 +20,10 @@ from ..errors import FramebufError
 from .executors import make_executor
 from .inputs import count_inputs, iter_inputs
 from .journal import FILE_NAME, Journal, options_key
-from .runner import Job, Report, TaskOutput, run
+from .runner import Job, Report, TaskOutput, output_for, run
 from .sinks import FolderSink, WebDatasetSink, parse_destination
 
-__all__ = ["Job", "Report", "TaskOutput", "run_job", "iter_inputs"]
+__all__ = ["Job", "Report", "TaskOutput", "output_for", "run_job", "iter_inputs"]
 
 
 def _prepare_folder(folder: Path) -> bool:

@@ -44,6 +44,20 @@ class TaskOutput:
     detail: str = ""                               # e.g. the layout used
 
 
+def output_for(path: str) -> tuple[TaskOutput, OSError | None]:
+    """A task's result, started with what the journal records of its input (size, mtime,
+    SHA-256), and the error when the input cannot be read."""
+    from .journal import file_sha256
+
+    out = TaskOutput(str(path))
+    try:
+        st = os.stat(path)
+        out.size, out.mtime_ns, out.sha256 = st.st_size, st.st_mtime_ns, file_sha256(path)
+    except OSError as exc:
+        return out, exc
+    return out, None
+
+
 @dataclass
 class Job:
     """One kind of work over many inputs (``extract`` ...): how to name and run a task."""

@@ -6,7 +6,6 @@ progress are extract's."""
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -52,16 +51,12 @@ def finish(rep, verb: str, detail_label: str = "", noun: str = "render(s)") -> i
 def file_task(path: str, params):
     """One input of a per-file command in a worker: the command writes into a private temporary
     folder, whose file comes back as bytes (the main process writes it into OUTDIR)."""
-    from ..batch import TaskOutput
-    from ..batch.journal import file_sha256
+    from ..batch import output_for
 
     command, args, ext = params
-    out = TaskOutput(path)
-    try:
-        st = os.stat(path)
-        out.size, out.mtime_ns, out.sha256 = st.st_size, st.st_mtime_ns, file_sha256(path)
-    except OSError as exc:
-        out.error = f"{path}: {exc.strerror or exc}"
+    out, problem = output_for(path)
+    if problem is not None:
+        out.error = f"{path}: {problem.strerror or problem}"
         return out
     stem = Path(path).stem
     name = stem + (ext or Path(path).suffix)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from ..errors import FramebufError
+from . import _batch
 
 NAME = "extract"
 HELP = "extract rgb, alpha, depth, normals and segmentation label assets from multi-channel EXRs"
@@ -40,15 +41,6 @@ def add_arguments(parser):
                         help="write each render's assets into WebDataset tar shards instead of a folder")
     parser.add_argument("--shard-size", type=int, default=1000, metavar="N",
                         help="renders per shard with --to webdataset: (default 1000)")
-    parser.add_argument("--force", action="store_true",
-                        help="redo every render, even those the output's job journal says are done")
-    parser.add_argument("--verify", action="store_true",
-                        help="before skipping a done render, check its outputs' SHA-256, not just their sizes")
-    parser.add_argument("--dask", action="store_true",
-                        help="run on a local Dask cluster of -j workers (pip install 'framebuf[dask]')")
-    parser.add_argument("--scheduler", metavar="tcp://HOST:PORT",
-                        help="run on an existing Dask cluster (its workers must see the input and "
-                             "framebuf; outputs come back to this machine)")
     parser.add_argument("--assets", default="rgb,alpha,depth,normals,segments",
                         help="comma-separated subset of rgb,alpha,depth,normals,segments "
                              "(segments includes clothing_segments when clothing masks exist)")
@@ -104,8 +96,7 @@ def add_arguments(parser):
                         help="deflate level of PNG/TIFF (default 1: fast, a few per cent bigger)")
     parser.add_argument("--no-merge-info", dest="merge_info", action="store_false",
                         help="do not update an N.info.json found next to N.exr; write a fresh one")
-    parser.add_argument("-j", "--workers", type=int, default=None,
-                        help="worker processes (default: one per core; 1 = in this process)")
+    _batch.add_executor_arguments(parser)       # -j, --dask, --scheduler, --force, --verify
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
@@ -137,8 +128,7 @@ def run(args) -> int:
     from ..post.extract import ExtractOptions, extract_job
 
     _, folder, _ = parse_destination(args.to, args.output)     # a bad destination: before any work
-    if args.workers is not None and args.workers < 1:
-        raise FramebufError("-j needs at least 1 worker")
+    _batch.check_workers(args)
     assets = tuple(a.strip() for a in args.assets.split(",") if a.strip())
     nb = tuple(_float(v) for v in args.normals_background.split(","))
     opts = ExtractOptions(
@@ -167,11 +157,4 @@ def run(args) -> int:
                   workers=args.workers, dask=args.dask, scheduler=args.scheduler, force=args.force,
                   verify=args.verify, shard_size=args.shard_size,
                   progress=False if args.quiet else None)
-    out, err = rep.summary("extracted", "layouts")
-    for line in out:
-        print(line)
-    for line in err:
-        print(line, file=sys.stderr)
-    if rep.interrupted:
-        return 130
-    return 2 if rep.failed else 0  # as for any FramebufError (HACKING.md)
+    return _batch.finish(rep, "extracted", "layouts")

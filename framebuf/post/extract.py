@@ -610,21 +610,14 @@ def _stem(path) -> str:
     return name[:-len(suffix)] if suffix else name
 
 
-def extract_task(path: str, params) -> "TaskOutput":
+def extract_task(path: str, params):
     """One render in a batch worker: the encoded files come back as bytes (the batch's main
     process writes them), with the input's size, mtime and SHA-256 for the job journal."""
-    from ..batch import TaskOutput
-    from ..batch.journal import file_sha256
+    from ..batch import output_for
 
     outdir, opts = params
     files: list = []
-    out = TaskOutput(str(path))
-    try:
-        st = os.stat(path)
-        out.size, out.mtime_ns = st.st_size, st.st_mtime_ns
-        out.sha256 = file_sha256(path)
-    except OSError:
-        pass  # extract_one says what is wrong with the path
+    out, _ = output_for(path)       # an unreadable input: extract_one says what is wrong with it
     res = extract_one(path, outdir, opts, write=lambda name, data: files.append((name, data)))
     out.ok, out.error, out.warnings, out.seconds, out.detail = (
         res.ok, res.error, res.warnings, res.seconds, res.layout)
