@@ -54,6 +54,10 @@ class ImageSizeError(FramebufError):
     """A resolution the format cannot hold (e.g. wider than 65535), refused before writing."""
 
 
+class MemoryBudgetError(ImageSizeError):
+    """A declared or planned size over the memory budget (`framebuf.limits`), refused before allocating."""
+
+
 class CorruptFileError(FramebufError):
     """A file that is truncated, has a bad magic number, or otherwise does not decode."""
 
