@@ -59,7 +59,7 @@ def run_job(job: Job, specs, *, output: str | None = None, to: str | None = None
     specs = [str(s) for s in specs]
     if not specs:
         raise FramebufError("no input files given")
-    total = count_inputs(specs)
+    total = count_inputs(specs, job.suffixes)
     if total == 0:
         raise FramebufError(f"no input files found in {', '.join(specs)}")
     created = _prepare_folder(folder)
@@ -75,7 +75,7 @@ def run_job(job: Job, specs, *, output: str | None = None, to: str | None = None
             say(f"dask dashboard: {executor.dashboard}")
         bar = BatchProgress(total, job.name, enabled=progress)
         with bar:
-            rep = run(job, iter_inputs(specs), sink, journal, executor, key, force=force,
+            rep = run(job, iter_inputs(specs, job.suffixes), sink, journal, executor, key, force=force,
                       verify=verify, progress=bar, on_output=on_output)
     finally:
         journal.close()

@@ -31,6 +31,13 @@ class WorkerLost(Exception):
     """The process running a task died (killed, out of memory); the task may be retried."""
 
 
+def _fork_unsafe() -> bool:
+    """True when this process holds threads a forked child would miss: OpenEXR's pool, once a
+    read or write here has used it (a library caller, a test process), deadlocks the child."""
+    exr = sys.modules.get("framebuf.formats._exrfile")
+    return exr is not None and exr.pool_in_use()
+
+
 def _ignore_sigint() -> None:
     # Ctrl-C reaches the whole process group; workers leave the decision to the main process,
     # which abandons their tasks (they write nothing) and stops them
@@ -75,7 +82,7 @@ class LocalExecutor:
         self._start()
 
     def _start(self) -> None:
-        fork = sys.platform.startswith("linux")
+        fork = sys.platform.startswith("linux") and not _fork_unsafe()
         if fork and self.warm_up:
             self.warm_up()   # forked workers inherit what the parent loaded
         self.pool = cf.ProcessPoolExecutor(self.workers, mp_context=mp.get_context("fork" if fork else "spawn"),

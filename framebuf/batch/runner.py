@@ -70,6 +70,7 @@ class Job:
     warm_up: object = None        # run once in the parent before forking local workers
     key: str = ""                 # the journal's job name (default ``name``): copy -f png and
                                   # copy -f tif into one folder are two jobs
+    suffixes: tuple = (".exr",)   # the files a folder input stands for
 
 
 @dataclass

@@ -47,7 +47,12 @@ class FolderSink:
     def put(self, row: dict, files: list[tuple[str, bytes]]) -> list[dict]:
         outputs = {}
         for name, data in files:
-            with atomic_output(self.folder / name) as tmp:
+            target = self.folder / name
+            if not target.resolve().is_relative_to(self.folder.resolve()):
+                raise FramebufError(f"{row['input']}: output name {name!r} leaves the output folder")
+            # a render's files may sit in its own subfolder (render: OUT/<stem>/...)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with atomic_output(target) as tmp:
                 with open(tmp, "wb") as fh:
                     fh.write(data)
             outputs[name] = [len(data), _sha(data)]
@@ -71,6 +76,17 @@ class FolderSink:
 
 def sample_key(stem: str) -> str:
     return stem.replace(".", "_")
+
+
+def _member_name(key: str, stem: str, name: str) -> str:
+    """A file of one render -> its shard member: ``188.rgb.png`` -> ``188.rgb.png``,
+    ``frame.7/beauty.exr`` (render's per-scene folder) -> ``frame_7.beauty.exr``; deeper folders
+    join with ``_`` so the field never holds a ``/`` or a second key."""
+    if name.startswith(stem + "/"):
+        return f"{key}.{name[len(stem) + 1:].replace('/', '_')}"
+    if name.startswith(stem):
+        return key + name[len(stem):]
+    return f"{key}.{name}"
 
 
 class WebDatasetSink:
@@ -134,7 +150,7 @@ class WebDatasetSink:
             raise FramebufError(f"{row['input']}: sample key {key!r} is already in shard {self.name}")
         outputs = {}
         for name, data in files:
-            member = key + name[len(stem):] if name.startswith(stem) else f"{key}.{name}"
+            member = _member_name(key, stem, name)
             info = tarfile.TarInfo(member)
             info.size, info.mtime, info.mode = len(data), 0, 0o644
             info.uid = info.gid = 0

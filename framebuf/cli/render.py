@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from ..errors import FramebufError
+from . import _batch
 from ._table import format_table
 
 NAME = "render"
@@ -16,12 +17,24 @@ samples into the camera's frame buffers, run the output shaders and write the fi
 ray's order: named framebuffers run every output shader first and then write; legacy output
 statements run strictly in sequence. Relative file names go under OUTDIR.
 
+Several scenes (one per frame, say) render as a batch: each into OUTDIR/<scene stem>/, through
+the batch layer shared with extract -- resumable (a rerun skips scenes done unless --force),
+parallel (-j, --dask, --scheduler), Ctrl-C safe, or straight into WebDataset shards with --to.
+
 Prints a table of the files written; --preview adds OUTDIR/preview.png, a contact sheet of every
-buffer. --dry-run prints the output setup and writes nothing."""
+buffer. --dry-run prints the output setup and writes nothing.
+
+examples:
+  framebuf render scenes/demo.mi -o out --preview
+  framebuf render shots/frame.*.mi -o frames -j 2
+  framebuf render 'shots/**/*.mi' --to webdataset:shards/shard-%06d.tar --shard-size 500
+"""
 
 
 def add_arguments(parser):
-    parser.add_argument("scene", metavar="SCENE.mi", help="the scene file")
+    parser.add_argument("scene", nargs="+", metavar="SCENE.mi",
+                        help="the scene file; several (files, folders, quoted globs, @list.txt) "
+                             "render as a batch, each into OUTDIR/<stem>/")
     parser.add_argument("-o", "--outdir", default=".", help="folder for the output files (default: .)")
     parser.add_argument("--preview", action="store_true",
                         help="also write OUTDIR/preview.png, a labelled contact sheet of every buffer")
@@ -33,6 +46,16 @@ def add_arguments(parser):
     parser.add_argument("--source-option", action="append", default=[], metavar="KEY=VALUE",
                         help="an option of the sample source, e.g. variant=scalar_rgb for "
                              "--source mitsuba (repeatable)")
+    batch = parser.add_argument_group("batches of scenes (used when several scenes are given, "
+                                      "or with --batch)")
+    batch.add_argument("--batch", action="store_true",
+                       help="render even one scene through the batch layer (into OUTDIR/<stem>/)")
+    batch.add_argument("--to", metavar="webdataset:OUT/shard-%%06d.tar",
+                       help="write each scene's files into WebDataset tar shards")
+    batch.add_argument("--shard-size", type=int, default=1000, metavar="N",
+                       help="scenes per shard with --to webdataset: (default 1000)")
+    batch.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    _batch.add_executor_arguments(batch)
 
 
 class _Bar:
@@ -55,20 +78,52 @@ class _Bar:
             self.bar.__exit__(None, None, None)
 
 
+def scene_warnings(scene) -> list[str]:
+    """The scene's warnings worth showing: a shader framebuf has registered needs no
+    declaration in the scene."""
+    from ..shading import shaders
+
+    registered = shaders()
+    known = {m for name, msgs in scene.undeclared_shaders.items() if name in registered for m in msgs}
+    return [w for w in scene.warnings if w not in known]
+
+
+def _source_options(items) -> dict:
+    options = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise FramebufError(f"--source-option {item!r}: expected KEY=VALUE")
+        options[key.strip()] = value
+    return options
+
+
+def _is_batch(args) -> bool:
+    if args.batch or args.to or args.dask or args.scheduler or len(args.scene) > 1:
+        return True
+    one = args.scene[0]
+    return one.startswith("@") or Path(one).is_dir() or any(c in one for c in "*?[")
+
+
 def run(args) -> int:
+    options = _source_options(args.source_option)
+    if _is_batch(args):
+        if args.dry_run:
+            raise FramebufError("--dry-run takes one scene")
+        from ._render_batch import run_batch
+
+        return run_batch(args, options)
+    args.scene = args.scene[0]
+    return _run_one(args, options)
+
+
+def _run_one(args, options: dict) -> int:
     from ..scene import load
     from ..scene.execute import human_size, render_scene
     from ..sources.base import get_source
 
-    from ..shading import shaders
-
     scene = load(args.scene)
-    registered = shaders()
-    # a shader framebuf has registered needs no declaration in the scene
-    known = {m for name, msgs in scene.undeclared_shaders.items() if name in registered for m in msgs}
-    for w in scene.warnings:
-        if w in known:
-            continue
+    for w in scene_warnings(scene):
         print(f"framebuf render: warning: {w}", file=sys.stderr)
     if args.dry_run:
         print(scene.describe())
@@ -85,12 +140,6 @@ def run(args) -> int:
         return 0
     if scene.camera is None:
         raise FramebufError(f"{scene.path}: the scene has no camera; nothing to render")
-    options = {}
-    for item in args.source_option:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise FramebufError(f"--source-option {item!r}: expected KEY=VALUE")
-        options[key.strip()] = value
     source = get_source(args.source, **options)
     outdir = Path(args.outdir)
     bar = _Bar()

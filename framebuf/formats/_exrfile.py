@@ -63,8 +63,31 @@ LEVEL_MODES = {0: "one_level", 1: "mipmap_levels", 2: "ripmap_levels"}
 _TILED, _LONG_NAMES, _DEEP, _MULTIPART = 0x200, 0x400, 0x800, 0x1000
 
 
+_POOL_OWNER: int | None = None    # the process that sized OpenEXR's thread pool
+_POOL_LOCK = threading.Lock()
+
+
 def _threads() -> int:
-    return max(1, min(4, os.cpu_count() or 1))
+    """Threads for one read or write: our own decoder's Python threads, and the size of
+    OpenEXR's process-wide pool (which starts with 0 threads) on first use."""
+    global _POOL_OWNER
+    n = os.cpu_count() or 1
+    with _POOL_LOCK:
+        if _POOL_OWNER is None:
+            import OpenEXR
+
+            if OpenEXR.global_thread_count() < n:
+                OpenEXR.set_global_thread_count(n)
+            _POOL_OWNER = os.getpid()
+    return n
+
+
+def pool_in_use() -> bool:
+    """Whether this process has started OpenEXR's thread pool. The pool does not survive a
+    fork: a child forked after that waits forever on threads that are not there (and emptying
+    the pool in the child crashed it, measured), so the batch layer then starts its workers
+    with ``spawn`` instead (:mod:`framebuf.batch.executors`)."""
+    return _POOL_OWNER == os.getpid()
 
 
 # -- header -------------------------------------------------------------------------------------

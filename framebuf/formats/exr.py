@@ -126,20 +126,7 @@ READ_OPTIONS = {
               "padded with nothing-hit values to the display window; a write puts the data window back)",
 }
 
-_threads_lock = threading.Lock()
-_threads_ready = False
-
-
-def _threads() -> int:
-    """OpenEXR's process-wide pool starts with 0 threads: size it once, to the core count."""
-    global _threads_ready
-    n = os.cpu_count() or 1
-    with _threads_lock:
-        if not _threads_ready:
-            if OpenEXR.global_thread_count() < n:
-                OpenEXR.set_global_thread_count(n)
-            _threads_ready = True
-    return n
+_threads = X._threads
 
 
 # -- planning: which channels form which buffers (header only; `framebuf info` uses it too) ------
