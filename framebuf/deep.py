@@ -185,13 +185,11 @@ def tidy(img: DeepImage) -> DeepImage:
     pieces = K._pieces(img.offsets, img.floats, zr, zbr, bounds)
     starts = np.zeros(pieces.shape[0] + 1, np.int64)
     np.cumsum(pieces, out=starts[1:])
-    most = max(int(pieces.max(initial=0)), 1)
     out_f = np.empty((img.floats.shape[0], int(starts[-1])), np.float32)
     out_u = np.empty((img.uints.shape[0], int(starts[-1])), np.uint32)
     out_n = np.zeros(pieces.shape[0], np.int64)
     K.tidy(img.offsets, img.floats, img.uints, alpha_of, zr, zbr, starts, out_f, out_u, out_n,
-           np.empty(max(2 * most, 2), np.float32), np.empty(most, np.float32),
-           np.empty(most, np.float32), np.empty(most, np.int64))
+           int(pieces.max(initial=0)))
     return _compacted(img, starts, out_n, out_f, out_u, "tidy")
 
 
@@ -211,18 +209,15 @@ def flatten(img: DeepImage, tidy_first: bool = True) -> dict:
     front to back with ``over`` (a pixel stops once its alpha reaches 1); Z/ZBack and the ids
     (uint channels) of the nearest sample, +inf / 0 where a pixel has none. The image is
     tidied first (``tidy_first``), so overlapping volume samples are split."""
-    if tidy_first:
-        img = tidy(img)
+    # one pass: the kernel tidies only the pixels that need it, in scratch (no tidied copy)
     alpha_of, main, zr, zbr = img._rows()
-    npix = img.width * img.height
-    out_f = np.empty((npix, img.floats.shape[0]), np.float32)
-    out_u = np.empty((npix, img.uints.shape[0]), np.uint32)
-    K.flatten(img.offsets, img.floats, img.uints, alpha_of, main, zr, zbr, out_f, out_u)
-    out = {}
-    for i, c in enumerate(img.float_channels):
-        out[c] = out_f[:, i].reshape(img.height, img.width)
-    for i, c in enumerate(img.uint_channels):
-        out[c] = out_u[:, i].reshape(img.height, img.width)
+    out_f = np.zeros((img.floats.shape[0], img.width * img.height), np.float32)
+    out_u = np.zeros((img.uints.shape[0], img.width * img.height), np.uint32)
+    K.flatten(img.offsets, img.floats, img.uints, alpha_of, main, zr, zbr, bool(tidy_first),
+              out_f, out_u)
+    shape = (img.height, img.width)
+    out = {c: out_f[i].reshape(shape) for i, c in enumerate(img.float_channels)}
+    out.update((c, out_u[i].reshape(shape)) for i, c in enumerate(img.uint_channels))
     return {c: out[c] for c in img.channels}
 
 
