@@ -62,9 +62,13 @@ def _pieces(offsets, floats, zr, zbr, bounds):
     out = np.zeros(npix, np.int64)
     for p in range(npix):
         s0, s1 = offsets[p], offsets[p + 1]
-        if s1 - s0 < 2 or _pixel_tidy(floats, zr, zbr, s0, s1):
-            out[p] = s1 - s0
-        else:
+        out[p] = s1 - s0
+        volume = False                # point samples never split: no call for their pixels
+        for s in range(s0, s1):
+            if floats[zbr, s] > floats[zr, s]:
+                volume = True
+                break
+        if volume and not _pixel_tidy(floats, zr, zbr, s0, s1):
             out[p] = _split(floats, zr, zbr, s0, s1, bounds, bounds[:0], bounds[:0],
                             offsets[:0], False)
     return out
@@ -212,11 +216,13 @@ def _tidy_pixel(floats, uints, alpha_of, zr, zbr, s0, s1, out_f, out_u, base, bo
 
 
 @njit(cache=True)
-def tidy(offsets, floats, uints, alpha_of, zr, zbr, starts, out_f, out_u, out_n, most):
+def tidy(offsets, floats, uints, alpha_of, zr, zbr, starts, out_f, out_u, out_n, most, cull):
     """Split every volume sample at every other sample's boundaries, sort by (Z, ZBack) keeping
     arrival order on ties, and merge samples of the same depth range. Pixel p's pieces go to
     ``out_*[:, starts[p]:]``; ``out_n[p]`` is how many it kept. ``most``: the largest pixel's
-    piece count."""
+    piece count. ``cull`` >= 0 (the main alpha row): keep each pixel's samples only up to and
+    including its first opaque one (occlusion culling, done here on the tidied pixel rather
+    than by a second pass and copy)."""
     most = max(most, 1)
     bounds = np.empty(2 * most, np.float32)
     pz0, pz1 = np.empty(most, np.float32), np.empty(most, np.float32)
@@ -233,8 +239,14 @@ def tidy(offsets, floats, uints, alpha_of, zr, zbr, starts, out_f, out_u, out_n,
                     out_u[c, starts[p]] = uints[c, s0]
             out_n[p] = s1 - s0
             continue
-        out_n[p] = _tidy_pixel(floats, uints, alpha_of, zr, zbr, s0, s1, out_f, out_u,
-                               starts[p], bounds, pz0, pz1, psrc, order)
+        n = _tidy_pixel(floats, uints, alpha_of, zr, zbr, s0, s1, out_f, out_u, starts[p],
+                        bounds, pz0, pz1, psrc, order)
+        if cull >= 0:
+            for i in range(n):
+                if out_f[cull, starts[p] + i] >= 1.0:
+                    n = i + 1
+                    break
+        out_n[p] = n
 
 
 @njit(cache=True, inline="always")
@@ -361,17 +373,6 @@ def interleave(dst_off, fill, src_off, src_f, src_u, rows_f, rows_u, dst_f, dst_
             for k in range(n):
                 dst_u[r, b + k] = src_u[i, a + k]
         fill[p] += n
-
-
-@njit(cache=True)
-def occlusion_cull(offsets, floats, main_alpha, keep):
-    """Mark (``keep``) each pixel's samples up to and including its first opaque one."""
-    for p in range(offsets.shape[0] - 1):
-        opaque = False
-        for s in range(offsets[p], offsets[p + 1]):
-            keep[s] = not opaque
-            if floats[main_alpha, s] >= 1.0:
-                opaque = True
 
 
 @njit(cache=True)

@@ -175,8 +175,14 @@ def tidy(img: DeepImage) -> DeepImage:
     """The image tidied the OpenEXR way: volume samples split where other samples begin or end,
     samples sorted by (Z, ZBack) (ties keep their order), samples of the same depth range merged.
     An image already tidy is returned as it is (state "tidy")."""
+    return _tidy(img, -1)
+
+
+def _tidy(img: DeepImage, cull: int) -> DeepImage:
+    """:func:`tidy`, and with ``cull`` >= 0 (the main alpha row) each pixel's samples behind
+    its first opaque one dropped."""
     alpha_of, _main, zr, zbr = img._rows()
-    if K.is_tidy(img.offsets, img.floats, zr, zbr):
+    if cull < 0 and K.is_tidy(img.offsets, img.floats, zr, zbr):
         if img.state != "tidy":
             img = replace(img, state="tidy")
         return img
@@ -189,7 +195,7 @@ def tidy(img: DeepImage) -> DeepImage:
     out_u = np.empty((img.uints.shape[0], int(starts[-1])), np.uint32)
     out_n = np.zeros(pieces.shape[0], np.int64)
     K.tidy(img.offsets, img.floats, img.uints, alpha_of, zr, zbr, starts, out_f, out_u, out_n,
-           int(pieces.max(initial=0)))
+           int(pieces.max(initial=0)), cull)
     return _compacted(img, starts, out_n, out_f, out_u, "tidy")
 
 
@@ -289,14 +295,7 @@ def merge(images, occlusion_cull: bool = False) -> DeepImage:
     out = replace(first, width=images[0].width, height=images[0].height, origin=images[0].origin,
                   offsets=offsets, floats=dst_f, uints=dst_u, channels=channels, pixel_types=types,
                   state="messy")
-    out = tidy(out)
-    if occlusion_cull:
-        _, main, _, _ = out._rows()
-        if main >= 0:
-            keep = np.empty(out.samples, np.bool_)
-            K.occlusion_cull(out.offsets, out.floats, main, keep)
-            out = _kept(out, keep, out.floats)
-    return out
+    return _tidy(out, out._rows()[1] if occlusion_cull else -1)
 
 
 def _kept(img: DeepImage, keep: np.ndarray, floats: np.ndarray) -> DeepImage:
