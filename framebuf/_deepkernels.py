@@ -22,7 +22,7 @@ from numba import njit
 _TINY = np.float32(1.17549435e-38)   # float32's smallest normal: below it alpha counts as 0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _pixel_tidy(floats, zr, zbr, s0, s1):
     """True when samples ``s0 .. s1`` are sorted by (Z, ZBack) and none overlaps the next: each
     starts at or behind the previous one's back, and no two have the same depth range. Written
@@ -74,7 +74,7 @@ def _pieces(offsets, floats, zr, zbr, bounds):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _split(floats, zr, zbr, s0, s1, bounds, pz0, pz1, psrc, store):
     """The pieces of samples ``s0 .. s1`` cut at every Z and ZBack of the pixel: their number,
     and with ``store`` each piece's depth range and source sample in ``pz0``/``pz1``/``psrc``
@@ -128,7 +128,7 @@ def _before(a0, a1, b0, b1):
     return a1 < b1 or (b1 != b1 and a1 == a1)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _order(pz0, pz1, k, order):
     """``order[:k]``: the pieces sorted by (Z, ZBack), ties in arrival order. Insertion sort
     (no allocation) for the few samples of most pixels, numpy's stable sort for big ones."""
@@ -293,7 +293,8 @@ def flatten(offsets, floats, uints, alpha_of, main_alpha, zr, zbr, tidy_first, o
     npix = offsets.shape[0] - 1
     nf = floats.shape[0]
     nu = uints.shape[0]
-    first, last, most = npix, -1, 0    # the untidy pixels lie in first .. last
+    pending = np.empty(4096, np.int64)    # untidy pixels, done a batch at a time
+    n = 0
     for p in range(npix):
         s0, s1 = offsets[p], offsets[p + 1]
         if s1 == s0:
@@ -304,30 +305,45 @@ def flatten(offsets, floats, uints, alpha_of, main_alpha, zr, zbr, tidy_first, o
                 out_f[zr, p] = np.inf
                 out_f[zbr, p] = np.inf
         elif tidy_first and s1 - s0 > 1 and not _pixel_tidy(floats, zr, zbr, s0, s1):
-            first, last, most = min(first, p), p, max(most, s1 - s0)
+            pending[n] = p
+            n += 1
+            if n == pending.shape[0]:
+                _flatten_untidy(pending, n, offsets, floats, uints, alpha_of, main_alpha, zr, zbr,
+                                out_f, out_u)
+                n = 0
         else:
             _over(floats, uints, s0, s1, alpha_of, main_alpha, zr, zbr, out_f, out_u, p)
-    if last < 0:
+    _flatten_untidy(pending, n, offsets, floats, uints, alpha_of, main_alpha, zr, zbr, out_f,
+                    out_u)
+
+
+@njit(cache=True)
+def _flatten_untidy(pending, n, offsets, floats, uints, alpha_of, main_alpha, zr, zbr, out_f,
+                    out_u):
+    """Pixels ``pending[:n]`` of :func:`flatten`, each tidied into scratch and composited. The
+    scratch is sized for the batch before the loop: arrays reassigned inside a loop are
+    reference-counted on every iteration (growing them as needed made the loop 20x slower)."""
+    if n == 0:
         return
-    # the few untidy pixels: scratch sized once (arrays reassigned inside a loop are reference
-    # counted on every iteration, which made this loop 20x slower), then tidied and composited
+    most = 1
+    for i in range(n):
+        p = pending[i]
+        most = max(most, offsets[p + 1] - offsets[p])
     bounds = np.empty(2 * most, np.float32)
     pieces = 1
-    for p in range(first, last + 1):
-        s0, s1 = offsets[p], offsets[p + 1]
-        if s1 - s0 > 1 and not _pixel_tidy(floats, zr, zbr, s0, s1):
-            pieces = max(pieces, _split(floats, zr, zbr, s0, s1, bounds, bounds[:0], bounds[:0],
-                                        offsets[:0], False))
-    sc_f = np.empty((nf, pieces), np.float32)
-    sc_u = np.empty((nu, pieces), np.uint32)
+    for i in range(n):
+        p = pending[i]
+        pieces = max(pieces, _split(floats, zr, zbr, offsets[p], offsets[p + 1], bounds,
+                                    bounds[:0], bounds[:0], offsets[:0], False))
+    sc_f = np.empty((floats.shape[0], pieces), np.float32)
+    sc_u = np.empty((uints.shape[0], pieces), np.uint32)
     pz0, pz1 = np.empty(pieces, np.float32), np.empty(pieces, np.float32)
     psrc, order = np.empty(pieces, np.int64), np.empty(pieces, np.int64)
-    for p in range(first, last + 1):
-        s0, s1 = offsets[p], offsets[p + 1]
-        if s1 - s0 > 1 and not _pixel_tidy(floats, zr, zbr, s0, s1):
-            k = _tidy_pixel(floats, uints, alpha_of, zr, zbr, s0, s1, sc_f, sc_u, 0, bounds,
-                            pz0, pz1, psrc, order)
-            _over(sc_f, sc_u, 0, k, alpha_of, main_alpha, zr, zbr, out_f, out_u, p)
+    for i in range(n):
+        p = pending[i]
+        k = _tidy_pixel(floats, uints, alpha_of, zr, zbr, offsets[p], offsets[p + 1], sc_f, sc_u,
+                        0, bounds, pz0, pz1, psrc, order)
+        _over(sc_f, sc_u, 0, k, alpha_of, main_alpha, zr, zbr, out_f, out_u, p)
 
 
 @njit(cache=True)
