@@ -109,10 +109,16 @@ def read_part(exr: X.ExrFile, part: X.Part, data: bytes) -> DeepImage:
     lines_per = X.COMPRESSIONS_BY_NAME.get(comp, 1)
     skip = 4 if exr.multipart else 0
     head = 16 if tiles else 4
-    counts = np.zeros((h, w), np.int64)
-    seen = np.zeros((h, w), np.bool_)
+    # the per-pixel counts go straight into the offsets (summed in place below), and coverage
+    # is kept per line or per tile, not per pixel: reading allocates little beyond the samples
+    offsets = np.zeros(w * h + 1, np.int64)
+    counts = offsets[1:].reshape(h, w)
+    if tiles:
+        tw, th = tiles["x_size"], tiles["y_size"]
+        seen = np.zeros((-(-h // th), -(-w // tw)), np.bool_)
+    else:
+        seen = np.zeros(h, np.bool_)
     chunks = []                       # (cx, cy, cw, cn, data start, packed, unpacked)
-    declared = 0
     size = len(data)
     for off in table.tolist():
         if off + skip + head + 24 > size:
@@ -123,17 +129,12 @@ def read_part(exr: X.ExrFile, part: X.Part, data: bytes) -> DeepImage:
             tx, ty, lx, ly = struct.unpack_from("<4i", data, off + skip)
             if (lx, ly) != (0, 0):
                 continue                   # level 0 only (deep mip levels: README)
-            tw, th = tiles["x_size"], tiles["y_size"]
-            cx, cy = tx * tw, ty * th
-            if not (0 <= cx < w and 0 <= cy < h):
-                raise CorruptFileError(path, f"deep tile ({tx}, {ty}) lies outside the data window")
-            cw, cn = min(tw, w - cx), min(th, h - cy)
+            cx, cy, cw, cn = X.tile_box(path, tiles, w, h, tx, ty, "deep tile")
+            cover = seen[ty:ty + 1, tx:tx + 1]
         else:
             (yy,) = struct.unpack_from("<i", data, off + skip)
-            cy = yy - y0
-            if not (0 <= cy < h):
-                raise CorruptFileError(path, f"deep chunk for line {yy} lies outside the data window")
-            cx, cw, cn = 0, w, min(lines_per, h - cy)
+            cx, cy, cw, cn = X.line_box(path, w, h, y0, lines_per, yy, "deep chunk")
+            cover = seen[cy:cy + cn]
         packed_table, packed, unpacked = struct.unpack_from("<3Q", data, off + skip + head)
         start = off + skip + head + 24
         if start + packed_table + packed > size:
@@ -141,23 +142,21 @@ def read_part(exr: X.ExrFile, part: X.Part, data: bytes) -> DeepImage:
         if unpacked > MAX_RATIO[comp] * packed + 256 or (packed > unpacked):
             raise CorruptFileError(path, f"a {comp} deep chunk of {packed} bytes claims {unpacked} "
                                          f"bytes of samples (damaged or hostile header)")
-        if seen[cy:cy + cn, cx:cx + cw].any():
+        if cover.any():
             raise CorruptFileError(path, "two deep chunks cover the same pixels (damaged file)")
-        seen[cy:cy + cn, cx:cx + cw] = True
+        cover[...] = True
         raw = _unpack(path, comp, data[start:start + packed_table], 4 * cw * cn)
         per = _counts(raw.view("<i4").astype(np.int64).reshape(cn, cw), unpacked, bps)
         if per is None:
             raise CorruptFileError(path, "a deep chunk's sample counts do not match its data size "
                                          "(damaged file)")
         counts[cy:cy + cn, cx:cx + cw] = per
-        declared += unpacked
         chunks.append((cx, cy, cw, cn, start + packed_table, packed, unpacked))
     if not seen.all():
-        raise CorruptFileError(path, f"deep chunks cover {int(seen.sum())} of {w * h} pixels "
-                                     f"(incomplete file?)")
+        raise CorruptFileError(path, f"deep chunks cover {int(seen.sum())} of {seen.size} "
+                                     f"{'tiles' if tiles else 'lines'} (incomplete file?)")
     # everything declared is consistent and bounded by the file: now allocate
-    offsets = np.zeros(w * h + 1, np.int64)
-    np.cumsum(counts.ravel(), out=offsets[1:])
+    np.cumsum(offsets, out=offsets)
     total = int(offsets[-1])
     types = {c.name: c.pixel_type for c in part.channels}
     fl = [c for c in names if types[c] != "uint"]
