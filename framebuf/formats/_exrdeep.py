@@ -78,7 +78,9 @@ def _counts(cum: np.ndarray, unpacked: int, bps: int):
     """Per-pixel counts of a chunk's table (lines x pixels of cumulative counts): OpenEXR
     restarts the sum on every line (its writer does, and so does ours); a table running over the
     whole chunk is accepted too. None when neither matches the data size."""
-    per = np.diff(cum, axis=1, prepend=0)
+    # differences by subtraction: np.diff with prepend costs 15 us a call, a chunk each
+    per = cum.copy()
+    per[:, 1:] -= cum[:, :-1]
     if (per >= 0).all() and int(cum[:, -1].sum()) * bps == unpacked:
         return per
     flat = np.diff(cum.ravel(), prepend=0)
