@@ -54,24 +54,32 @@ def _fraction_alpha(a, x):
 
 
 @njit(cache=True)
-def _pieces(offsets, floats, zr, zbr, bounds):
-    """Per pixel the number of pieces its samples split into at every sample boundary of the
-    pixel (an upper bound of its tidy sample count). ``bounds`` is scratch of the largest
-    pixel's size x 2."""
+def _pieces(offsets, floats, zr, zbr):
+    """Where each pixel's pieces start once its samples are split at every sample boundary of
+    the pixel (pixels + 1 cumulative counts: an upper bound of the tidy layout), and the most
+    pieces of one pixel."""
     npix = offsets.shape[0] - 1
-    out = np.zeros(npix, np.int64)
+    most = 1
+    for p in range(npix):
+        most = max(most, offsets[p + 1] - offsets[p])
+    bounds = np.empty(2 * most, np.float32)
+    starts = np.empty(npix + 1, np.int64)
+    starts[0] = 0
+    biggest = 0
     for p in range(npix):
         s0, s1 = offsets[p], offsets[p + 1]
-        out[p] = s1 - s0
+        k = s1 - s0
         volume = False                # point samples never split: no call for their pixels
         for s in range(s0, s1):
             if floats[zbr, s] > floats[zr, s]:
                 volume = True
                 break
         if volume and not _pixel_tidy(floats, zr, zbr, s0, s1):
-            out[p] = _split(floats, zr, zbr, s0, s1, bounds, bounds[:0], bounds[:0],
-                            offsets[:0], False)
-    return out
+            k = _split(floats, zr, zbr, s0, s1, bounds, bounds[:0], bounds[:0], offsets[:0],
+                       False)
+        starts[p + 1] = starts[p] + k
+        biggest = max(biggest, k)
+    return starts, biggest
 
 
 @njit(cache=True, inline="always")

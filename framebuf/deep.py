@@ -186,23 +186,21 @@ def _tidy(img: DeepImage, cull: int) -> DeepImage:
         if img.state != "tidy":
             img = replace(img, state="tidy")
         return img
-    counts = np.diff(img.offsets)
-    bounds = np.empty(max(2 * int(counts.max(initial=0)), 1), np.float32)
-    pieces = K._pieces(img.offsets, img.floats, zr, zbr, bounds)
-    starts = np.zeros(pieces.shape[0] + 1, np.int64)
-    np.cumsum(pieces, out=starts[1:])
+    starts, most = K._pieces(img.offsets, img.floats, zr, zbr)
     out_f = np.empty((img.floats.shape[0], int(starts[-1])), np.float32)
     out_u = np.empty((img.uints.shape[0], int(starts[-1])), np.uint32)
-    out_n = np.zeros(pieces.shape[0], np.int64)
+    out_n = np.empty(starts.shape[0] - 1, np.int64)
     K.tidy(img.offsets, img.floats, img.uints, alpha_of, zr, zbr, starts, out_f, out_u, out_n,
-           int(pieces.max(initial=0)), cull)
+           most, cull)
     return _compacted(img, starts, out_n, out_f, out_u, "tidy")
 
 
 def _compacted(img, starts, out_n, out_f, out_u, state):
-    if np.array_equal(out_n, np.diff(starts)):
+    # out_n[p] <= the room of pixel p, so equal totals mean no pixel shrank
+    if int(out_n.sum()) == int(starts[-1]):
         return img.with_samples(starts, out_f, out_u, state)
-    offsets = np.zeros(out_n.shape[0] + 1, np.int64)
+    offsets = np.empty(out_n.shape[0] + 1, np.int64)
+    offsets[0] = 0
     np.cumsum(out_n, out=offsets[1:])
     dst_f = np.empty((out_f.shape[0], int(offsets[-1])), np.float32)
     dst_u = np.empty((out_u.shape[0], int(offsets[-1])), np.uint32)
@@ -281,13 +279,14 @@ def merge(images, occlusion_cull: bool = False) -> DeepImage:
                 types[c] = "float"
     fl = [c for c in channels if types[c] != "uint"]
     ul = [c for c in channels if types[c] == "uint"]
-    counts = sum(np.diff(im.offsets) for im in images)
-    offsets = np.zeros(counts.shape[0] + 1, np.int64)
-    np.cumsum(counts, out=offsets[1:])
+    # a sum of cumulative counts is the cumulative count of the sums: no diff, no cumsum
+    offsets = images[0].offsets.copy()
+    for im in images[1:]:
+        offsets += im.offsets
     n = int(offsets[-1])
     dst_f = np.zeros((len(fl), n), np.float32)
     dst_u = np.zeros((len(ul), n), np.uint32)
-    fill = np.zeros(counts.shape[0], np.int64)
+    fill = np.zeros(offsets.shape[0] - 1, np.int64)
     for im in images:
         K.interleave(offsets, fill, im.offsets, im.floats, im.uints,
                      np.array([fl.index(c) for c in im.float_channels], np.int64),
