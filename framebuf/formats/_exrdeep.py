@@ -28,6 +28,7 @@ import numpy as np
 from ..deep import STATES, DeepImage, flatten
 from ..errors import CorruptFileError, FramebufError, UnsupportedFeatureError, UnsupportedOptionError
 from . import _exrfile as X
+from ._exrkernels import _deep_place, _rle_decode, _unpredict
 
 try:
     import imagecodecs as _ic
@@ -56,21 +57,12 @@ def _unpack(path, comp: str, blob, n: int) -> np.ndarray:
         return np.frombuffer(blob, np.uint8)
     out = np.empty(n, np.uint8)
     if comp == "rle":
-        from ._exrkernels import _rle_decode
         if _rle_decode(np.frombuffer(blob, np.uint8), out) != n:
             raise CorruptFileError(path, "an rle deep chunk does not decode (damaged data)")
     elif not X._inflate_into((blob, out)):
         raise CorruptFileError(path, f"a {comp} deep chunk does not inflate (damaged data)")
-    # undo the predictor (a running byte sum minus 128 a step) and the even/odd byte split
-    if _ic is not None and hasattr(_ic, "delta_decode"):
-        _ic.delta_decode(out, out=out)
-    else:  # pragma: no cover
-        np.cumsum(out, dtype=np.uint8, out=out)
-    out[1::2] ^= 0x80
-    half = (n + 1) // 2
     joined = np.empty(n, np.uint8)
-    joined[0::2] = out[:half]
-    joined[1::2] = out[half:]
+    _unpredict(out, joined)
     return joined
 
 
@@ -168,19 +160,15 @@ def read_part(exr: X.ExrFile, part: X.Part, data: bytes) -> DeepImage:
         uints = np.empty((len(ul), total), np.uint32)
     except MemoryError:
         raise CorruptFileError(path, f"{total} deep samples need more memory than there is") from None
-    rows = [(fl.index(c), False) if types[c] != "uint" else (ul.index(c), True) for c in names]
-    dts = [FILE_DTYPES[types[c]] for c in names]
+    rows = np.array([fl.index(c) if types[c] != "uint" else ul.index(c) for c in names], np.int64)
+    kinds = np.array([PIXEL_CODES[types[c]] for c in names], np.int64)
+    fbits, ubits = floats.view(np.uint32), uints
+
+    # one thread: with two (chunks own disjoint pixels) the per-chunk Python steps hold the
+    # GIL and reading Stereo/Trunks got slower, 84 -> 94 ms
     for cx, cy, cw, cn, start, packed, unpacked in chunks:
         raw = _unpack(path, comp, data[start:start + packed], unpacked)
-        pos = 0
-        for j in range(cn):
-            p = (cy + j) * w + cx
-            a, b = int(offsets[p]), int(offsets[p + cw])
-            n = b - a
-            for (r, is_uint), dt, sz in zip(rows, dts, sizes):
-                seg = raw[pos:pos + n * sz].view(dt)
-                (uints if is_uint else floats)[r, a:b] = seg
-                pos += n * sz
+        _deep_place(raw, offsets, cx, cy, cw, cn, w, rows, kinds, fbits, ubits, X._HALF_TO_F32)
     attrs = part.attributes
     state_raw = attrs.get("deepImageState")
     state = "messy"
