@@ -79,13 +79,14 @@ def main():
               f"file {mb:.2f} MB")
         print(f"  read     framebuf {mb / ours_read:7.1f} MB/s   OIIO {mb / theirs_read:7.1f} MB/s"
               f"   ratio {theirs_read / ours_read:5.2f}x (every part)")
-        print(f"  write    framebuf {out_mb / ours_write:7.1f} MB/s   OIIO {their_mb / theirs_write:7.1f}"
-              f" MB/s   ratio {theirs_write / ours_write:5.2f}x (part 0: {out_mb:.2f} / "
-              f"{their_mb:.2f} MB)")
+        print(f"  write    framebuf {out_mb / ours_write:7.1f} MB/s   OIIO "
+              f"{their_mb / theirs_write:7.1f} MB/s   ratio {theirs_write / ours_write:5.2f}x "
+              f"(part 0: {out_mb:.2f} / {their_mb:.2f} MB)")
         print(f"  flatten  framebuf {ours_flat * 1e3:7.1f} ms     OIIO {theirs_flat * 1e3:7.1f} ms"
               f"     ratio {theirs_flat / ours_flat:5.2f}x (target 3x)")
-        print(f"  merge    framebuf {ours_merge * 1e3:7.1f} ms     OIIO {theirs_merge * 1e3:7.1f} ms"
-              f"     ratio {theirs_merge / ours_merge:5.2f}x (target 3x)")
+        print(f"  merge    framebuf {ours_merge * 1e3:7.1f} ms     OIIO "
+              f"{theirs_merge * 1e3:7.1f} ms     ratio {theirs_merge / ours_merge:5.2f}x "
+              f"(target 3x)")
         print(f"  read peak memory {peak / 1e6:.1f} MB for {own / 1e6:.1f} MB of samples (every "
               f"part): {peak / own:.2f}x (target 1.5x)")
         del got

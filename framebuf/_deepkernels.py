@@ -296,8 +296,8 @@ def flatten(offsets, floats, uints, alpha_of, main_alpha, zr, zbr, tidy_first, o
     with no alpha of its own uses the main alpha; a pixel stops once its main alpha reaches 1.
     Z and ZBack are the nearest sample's, ids (uint channels) the nearest sample's; an empty
     pixel is 0 with Z = ZBack = +inf (``out_*`` must come zeroed). With ``tidy_first`` a pixel
-    that is not tidy is tidied (:func:`_tidy_pixel`) into scratch first, so the image is never tidied as a whole: most
-    pixels are composited straight from the samples."""
+    that is not tidy is tidied (:func:`_tidy_pixel`) into scratch first, so the image is never
+    tidied as a whole: most pixels are composited straight from the samples."""
     npix = offsets.shape[0] - 1
     nf = floats.shape[0]
     nu = uints.shape[0]
