@@ -287,6 +287,15 @@ def test_limits_checked_before_allocation(tmp_path):
     bad.write_bytes(bytes(data[: len(data) - 5]))
     with pytest.raises(FramebufError):
         framebuf.read(bad)
+    # coverage is kept per tile: a tile size of 0 is refused, not divided by
+    tiled = tmp_path / "tiled.exr"
+    _exrdeep.write(tiled, [img], {"compression": "none", "tiled": True})
+    data = bytearray(tiled.read_bytes())
+    at = data.index(b"tiles\0tiledesc\0") + len(b"tiles\0tiledesc\0") + 4
+    data[at:at + 4] = (0).to_bytes(4, "little")
+    tiled.write_bytes(bytes(data))
+    with pytest.raises(CorruptFileError, match="tiles of 0x"):
+        _exrdeep.read(tiled)
 
 
 @pytest.fixture(scope="module")

@@ -109,6 +109,8 @@ def read_part(exr: X.ExrFile, part: X.Part, data: bytes) -> DeepImage:
     counts = offsets[1:].reshape(h, w)
     if tiles:
         tw, th = tiles["x_size"], tiles["y_size"]
+        if tw < 1 or th < 1:
+            raise CorruptFileError(path, f"deep part {part.index} has tiles of {tw}x{th} pixels")
         seen = np.zeros((-(-h // th), -(-w // tw)), np.bool_)
     else:
         seen = np.zeros(h, np.bool_)
