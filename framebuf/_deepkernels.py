@@ -22,17 +22,25 @@ from numba import njit
 _TINY = np.float32(1.17549435e-38)   # float32's smallest normal: below it alpha counts as 0
 
 
+@njit(cache=True, inline="always")
+def _pixel_tidy(floats, zr, zbr, s0, s1):
+    """True when samples ``s0 .. s1`` are sorted by (Z, ZBack) and none overlaps the next: each
+    starts at or behind the previous one's back, and no two have the same depth range. Written
+    so a NaN depth counts as untidy (the sort then puts it last, as numpy does)."""
+    for s in range(s0 + 1, s1):
+        z0, b0 = floats[zr, s - 1], max(floats[zbr, s - 1], floats[zr, s - 1])
+        z1, b1 = floats[zr, s], max(floats[zbr, s], floats[zr, s])
+        if not (z1 >= b0) or (z1 == z0 and b1 == b0):
+            return False
+    return True
+
+
 @njit(cache=True)
 def is_tidy(offsets, floats, zr, zbr):
-    """True when every pixel's samples are sorted by (Z, ZBack) and none overlaps the next:
-    each starts at or behind the previous one's back, and no two have the same depth range."""
-    npix = offsets.shape[0] - 1
-    for p in range(npix):
-        for s in range(offsets[p] + 1, offsets[p + 1]):
-            z0, b0 = floats[zr, s - 1], max(floats[zbr, s - 1], floats[zr, s - 1])
-            z1, b1 = floats[zr, s], max(floats[zbr, s], floats[zr, s])
-            if z1 < b0 or (z1 == z0 and b1 == b0):
-                return False
+    """True when every pixel is tidy (:func:`_pixel_tidy`)."""
+    for p in range(offsets.shape[0] - 1):
+        if not _pixel_tidy(floats, zr, zbr, offsets[p], offsets[p + 1]):
+            return False
     return True
 
 
@@ -46,36 +54,59 @@ def _fraction_alpha(a, x):
 
 
 @njit(cache=True)
-def _pieces(offsets, floats, zr, zbr, bounds):
-    """Per pixel the number of pieces its samples split into at every sample boundary of the
-    pixel (an upper bound of its tidy sample count). ``bounds`` is scratch of the largest
-    pixel's size x 2."""
+def _pieces(offsets, floats, zr, zbr):
+    """Where each pixel's pieces start once its samples are split at every sample boundary of
+    the pixel (pixels + 1 cumulative counts: an upper bound of the tidy layout), and the most
+    pieces of one pixel."""
     npix = offsets.shape[0] - 1
-    out = np.zeros(npix, np.int64)
+    most = 1
+    for p in range(npix):
+        most = max(most, offsets[p + 1] - offsets[p])
+    bounds = np.empty(2 * most, np.float32)
+    starts = np.empty(npix + 1, np.int64)
+    starts[0] = 0
+    biggest = 0
     for p in range(npix):
         s0, s1 = offsets[p], offsets[p + 1]
-        n = s1 - s0
-        volume = False
+        k = s1 - s0
+        volume = False                # point samples never split: no call for their pixels
         for s in range(s0, s1):
             if floats[zbr, s] > floats[zr, s]:
                 volume = True
                 break
-        if not volume:
-            out[p] = n
-            continue
-        m = _boundaries(floats, zr, zbr, s0, s1, bounds)
-        total = 0
-        for s in range(s0, s1):
-            z, zb = floats[zr, s], floats[zbr, s]
-            k = 1
-            if zb > z:
-                k = 0
-                for i in range(m - 1):
-                    if bounds[i] >= z and bounds[i + 1] <= zb:
-                        k += 1
-            total += k
-        out[p] = total
-    return out
+        if volume and not _pixel_tidy(floats, zr, zbr, s0, s1):
+            k = _split(floats, zr, zbr, s0, s1, bounds, bounds[:0], bounds[:0], offsets[:0],
+                       False)
+        starts[p + 1] = starts[p] + k
+        biggest = max(biggest, k)
+    return starts, biggest
+
+
+@njit(cache=True, inline="always")
+def _split(floats, zr, zbr, s0, s1, bounds, pz0, pz1, psrc, store):
+    """The pieces of samples ``s0 .. s1`` cut at every Z and ZBack of the pixel: their number,
+    and with ``store`` each piece's depth range and source sample in ``pz0``/``pz1``/``psrc``
+    (one loop for counting and cutting, so the two cannot disagree)."""
+    volume = False
+    for s in range(s0, s1):
+        if floats[zbr, s] > floats[zr, s]:
+            volume = True
+            break
+    m = _boundaries(floats, zr, zbr, s0, s1, bounds) if volume else 0
+    k = 0
+    for s in range(s0, s1):
+        z, zb = floats[zr, s], floats[zbr, s]
+        if zb > z:
+            for i in range(m - 1):
+                if bounds[i] >= z and bounds[i + 1] <= zb:
+                    if store:
+                        pz0[k], pz1[k], psrc[k] = bounds[i], bounds[i + 1], s
+                    k += 1
+        else:
+            if store:
+                pz0[k], pz1[k], psrc[k] = z, z, s
+            k += 1
+    return k
 
 
 @njit(cache=True)
@@ -95,101 +126,135 @@ def _boundaries(floats, zr, zbr, s0, s1, bounds):
     return k
 
 
-@njit(cache=True)
-def tidy(offsets, floats, uints, alpha_of, zr, zbr, starts, out_f, out_u, out_n, bounds,
-         pz0, pz1, psrc):
-    """Split every volume sample at every other sample's boundaries, sort by (Z, ZBack) keeping
-    arrival order on ties, and merge samples of the same depth range. Pixel p's pieces go to
-    ``out_*[:, starts[p]:]``; ``out_n[p]`` is how many it kept. ``bounds``/``pz0``/``pz1``/``psrc``
-    are scratch of the largest pixel's piece count."""
-    npix = offsets.shape[0] - 1
-    nf = floats.shape[0]
-    nu = uints.shape[0]
-    for p in range(npix):
-        s0, s1 = offsets[p], offsets[p + 1]
-        if s1 == s0:
-            out_n[p] = 0
-            continue
-        if s1 - s0 == 1:                 # one sample: nothing to split, sort or merge
-            d = starts[p]
-            for c in range(nf):
-                out_f[c, d] = floats[c, s0]
-            for c in range(nu):
-                out_u[c, d] = uints[c, s0]
-            out_n[p] = 1
-            continue
-        volume = False
-        for s in range(s0, s1):
-            if floats[zbr, s] > floats[zr, s]:
-                volume = True
-                break
-        m = _boundaries(floats, zr, zbr, s0, s1, bounds) if volume else 0
-        k = 0
-        for s in range(s0, s1):
-            z, zb = floats[zr, s], floats[zbr, s]
-            if zb > z:
-                for i in range(m - 1):
-                    if bounds[i] >= z and bounds[i + 1] <= zb:
-                        pz0[k], pz1[k], psrc[k] = bounds[i], bounds[i + 1], s
-                        k += 1
-            else:
-                pz0[k], pz1[k], psrc[k] = z, z, s
-                k += 1
-        # sort by ZBack, then stably by Z: (Z, ZBack) order, ties in arrival order
+@njit(cache=True, inline="always")
+def _before(a0, a1, b0, b1):
+    """(a0, a1) sorts strictly before (b0, b1): lexicographic, NaN last (numpy's order)."""
+    if a0 < b0 or (b0 != b0 and a0 == a0):
+        return True
+    if b0 < a0 or (a0 != a0 and b0 == b0):
+        return False
+    return a1 < b1 or (b1 != b1 and a1 == a1)
+
+
+@njit(cache=True, inline="always")
+def _order(pz0, pz1, k, order):
+    """``order[:k]``: the pieces sorted by (Z, ZBack), ties in arrival order. Insertion sort
+    (no allocation) for the few samples of most pixels, numpy's stable sort for big ones."""
+    if k > 48:
         o1 = np.argsort(pz1[:k], kind="mergesort")
         o2 = np.argsort(pz0[:k][o1], kind="mergesort")
-        order = o1[o2]
-        base = starts[p]
-        w = -1
-        for j in range(k):
-            i = order[j]
-            s = psrc[i]
-            a0, a1 = pz0[i], pz1[i]
-            z, zb = floats[zr, s], floats[zbr, s]
-            x = np.float32(1.0)
-            if zb > z and (a1 - a0) < (zb - z):
-                x = np.float32((a1 - a0) / (zb - z))
-            same = w >= 0 and out_f[zr, base + w] == a0 and out_f[zbr, base + w] == a1
-            if same:
-                d = base + w
-                # colours first (they need both alphas), then the alphas
-                for c in range(nf):
-                    ac = alpha_of[c]
-                    if ac < 0 or ac == c:
-                        continue
-                    a_1 = min(max(out_f[ac, d], 0.0), 1.0)
-                    a_2 = min(max(_fraction_alpha(floats[ac, s], x), 0.0), 1.0)
-                    v1 = out_f[c, d]
-                    v2 = floats[c, s]
-                    if x < 1.0 and floats[ac, s] < 1.0:
-                        v2 = v2 * (a_2 / floats[ac, s]) if floats[ac, s] > _TINY else v2 * x
-                    out_f[c, d] = _merge_colour(a_1, a_2, v1, v2)
-                for c in range(nf):
-                    if alpha_of[c] == c:
-                        a_1 = min(max(out_f[c, d], 0.0), 1.0)
-                        a_2 = min(max(_fraction_alpha(floats[c, s], x), 0.0), 1.0)
-                        out_f[c, d] = a_1 + a_2 - a_1 * a_2
-                continue
-            w += 1
+        order[:k] = o1[o2]
+        return
+    for j in range(k):
+        i = j
+        while i > 0 and _before(pz0[j], pz1[j], pz0[order[i - 1]], pz1[order[i - 1]]):
+            order[i] = order[i - 1]
+            i -= 1
+        order[i] = j
+
+
+@njit(cache=True)
+def _tidy_pixel(floats, uints, alpha_of, zr, zbr, s0, s1, out_f, out_u, base, bounds, pz0,
+                pz1, psrc, order):
+    """Tidy samples ``s0 .. s1`` of one pixel into ``out_*[:, base:]``; returns how many it
+    kept. A pixel already tidy (or of one sample) is copied. ``bounds`` (2 x samples), ``pz0``,
+    ``pz1``, ``psrc``, ``order`` (pieces) are scratch."""
+    nf = floats.shape[0]
+    nu = uints.shape[0]
+    if s1 - s0 < 2 or _pixel_tidy(floats, zr, zbr, s0, s1):
+        for c in range(nf):
+            for s in range(s0, s1):
+                out_f[c, base + s - s0] = floats[c, s]
+        for c in range(nu):
+            for s in range(s0, s1):
+                out_u[c, base + s - s0] = uints[c, s]
+        return s1 - s0
+    k = _split(floats, zr, zbr, s0, s1, bounds, pz0, pz1, psrc, True)
+    _order(pz0, pz1, k, order)
+    w = -1
+    for j in range(k):
+        i = order[j]
+        s = psrc[i]
+        a0, a1 = pz0[i], pz1[i]
+        z, zb = floats[zr, s], floats[zbr, s]
+        x = np.float32(1.0)
+        if zb > z and (a1 - a0) < (zb - z):
+            x = np.float32((a1 - a0) / (zb - z))
+        same = w >= 0 and out_f[zr, base + w] == a0 and out_f[zbr, base + w] == a1
+        if same:
             d = base + w
+            # colours first (they need both alphas), then the alphas
             for c in range(nf):
-                v = floats[c, s]
                 ac = alpha_of[c]
-                if x < 1.0 and ac >= 0:
-                    a = floats[ac, s]
-                    if a < 1.0:
-                        if ac == c:
-                            v = _fraction_alpha(a, x)
-                        elif a > _TINY:
-                            v = v * (_fraction_alpha(a, x) / a)
-                        else:
-                            v = v * x
-                out_f[c, d] = v
-            out_f[zr, d] = a0
-            out_f[zbr, d] = a1
+                if ac < 0 or ac == c:
+                    continue
+                a_1 = min(max(out_f[ac, d], 0.0), 1.0)
+                a_2 = min(max(_fraction_alpha(floats[ac, s], x), 0.0), 1.0)
+                v1 = out_f[c, d]
+                v2 = floats[c, s]
+                if x < 1.0 and floats[ac, s] < 1.0:
+                    v2 = v2 * (a_2 / floats[ac, s]) if floats[ac, s] > _TINY else v2 * x
+                out_f[c, d] = _merge_colour(a_1, a_2, v1, v2)
+            for c in range(nf):
+                if alpha_of[c] == c:
+                    a_1 = min(max(out_f[c, d], 0.0), 1.0)
+                    a_2 = min(max(_fraction_alpha(floats[c, s], x), 0.0), 1.0)
+                    out_f[c, d] = a_1 + a_2 - a_1 * a_2
+            continue
+        w += 1
+        d = base + w
+        for c in range(nf):
+            v = floats[c, s]
+            ac = alpha_of[c]
+            if x < 1.0 and ac >= 0:
+                a = floats[ac, s]
+                if a < 1.0:
+                    if ac == c:
+                        v = _fraction_alpha(a, x)
+                    elif a > _TINY:
+                        v = v * (_fraction_alpha(a, x) / a)
+                    else:
+                        v = v * x
+            out_f[c, d] = v
+        out_f[zr, d] = a0
+        out_f[zbr, d] = a1
+        for c in range(nu):
+            out_u[c, d] = uints[c, s]
+    return w + 1
+
+
+@njit(cache=True)
+def tidy(offsets, floats, uints, alpha_of, zr, zbr, starts, out_f, out_u, out_n, most, cull):
+    """Split every volume sample at every other sample's boundaries, sort by (Z, ZBack) keeping
+    arrival order on ties, and merge samples of the same depth range. Pixel p's pieces go to
+    ``out_*[:, starts[p]:]``; ``out_n[p]`` is how many it kept. ``most``: the largest pixel's
+    piece count. ``cull`` >= 0 (the main alpha row): keep each pixel's samples only up to and
+    including its first opaque one (occlusion culling, done here on the tidied pixel rather
+    than by a second pass and copy)."""
+    most = max(most, 1)
+    bounds = np.empty(2 * most, np.float32)
+    pz0, pz1 = np.empty(most, np.float32), np.empty(most, np.float32)
+    psrc, order = np.empty(most, np.int64), np.empty(most, np.int64)
+    nf, nu = floats.shape[0], uints.shape[0]
+    for p in range(offsets.shape[0] - 1):
+        s0, s1 = offsets[p], offsets[p + 1]
+        if s1 - s0 < 2:              # most pixels: copied here, a call each would cost more
+            for c in range(nf):
+                if s1 > s0:
+                    out_f[c, starts[p]] = floats[c, s0]
             for c in range(nu):
-                out_u[c, d] = uints[c, s]
-        out_n[p] = w + 1
+                if s1 > s0:
+                    out_u[c, starts[p]] = uints[c, s0]
+            out_n[p] = s1 - s0
+            continue
+        n = _tidy_pixel(floats, uints, alpha_of, zr, zbr, s0, s1, out_f, out_u, starts[p],
+                        bounds, pz0, pz1, psrc, order)
+        if cull >= 0:
+            for i in range(n):
+                if out_f[cull, starts[p] + i] >= 1.0:
+                    n = i + 1
+                    break
+        out_n[p] = n
 
 
 @njit(cache=True, inline="always")
@@ -225,42 +290,95 @@ def compact(starts, out_n, src_f, src_u, dst_off, dst_f, dst_u):
 
 
 @njit(cache=True)
-def flatten(offsets, floats, uints, alpha_of, main_alpha, zr, zbr, out_f, out_u):
-    """Front-to-back ``over`` of each pixel's samples in stored order (tidy them first): every
-    premultiplied channel accumulates ``(1 - A) * v`` with A its alpha so far, a channel with no
-    alpha of its own uses the main alpha; a pixel stops once its main alpha reaches 1. Z and
-    ZBack are the nearest sample's, ids (uint channels) the nearest sample's; an empty pixel is
-    0 with Z = ZBack = +inf."""
+def flatten(offsets, floats, uints, alpha_of, main_alpha, zr, zbr, tidy_first, out_f, out_u):
+    """Front-to-back ``over`` of each pixel's samples into ``out_*[:, p]`` (channels x pixels):
+    every premultiplied channel accumulates ``(1 - A) * v`` with A its alpha so far, a channel
+    with no alpha of its own uses the main alpha; a pixel stops once its main alpha reaches 1.
+    Z and ZBack are the nearest sample's, ids (uint channels) the nearest sample's; an empty
+    pixel is 0 with Z = ZBack = +inf (``out_*`` must come zeroed). With ``tidy_first`` a pixel
+    that is not tidy is tidied (:func:`_tidy_pixel`) into scratch first, so the image is never
+    tidied as a whole: most pixels are composited straight from the samples."""
     npix = offsets.shape[0] - 1
     nf = floats.shape[0]
-    prev = np.empty(nf, np.float32)
+    nu = uints.shape[0]
+    pending = np.empty(4096, np.int64)    # untidy pixels, done a batch at a time
+    n = 0
     for p in range(npix):
-        for c in range(nf):
-            out_f[p, c] = 0.0
         s0, s1 = offsets[p], offsets[p + 1]
-        if zr >= 0:
-            out_f[p, zr] = np.inf
-            out_f[p, zbr] = np.inf
-        for c in range(uints.shape[0]):
-            out_u[p, c] = uints[c, s0] if s1 > s0 else 0
         if s1 == s0:
-            continue
-        if zr >= 0:
-            out_f[p, zr] = floats[zr, s0]
-            out_f[p, zbr] = max(floats[zbr, s0], floats[zr, s0])
-        for s in range(s0, s1):
-            if main_alpha >= 0 and out_f[p, main_alpha] >= 1.0:
-                break
-            for c in range(nf):
-                prev[c] = out_f[p, c]
-            for c in range(nf):
-                if c == zr or c == zbr:
-                    continue
-                ac = alpha_of[c]
-                if ac < 0:
-                    ac = main_alpha
-                a = prev[ac] if ac >= 0 else np.float32(0.0)
-                out_f[p, c] = prev[c] + (np.float32(1.0) - a) * floats[c, s]
+            # empty pixels (most of a typical deep render): out_* come zeroed (np.zeros: pages
+            # the system zeroes on first touch), so only the depths are written, here, without
+            # a call of _over (its array arguments reference-counted) for each
+            if zr >= 0:
+                out_f[zr, p] = np.inf
+                out_f[zbr, p] = np.inf
+        elif tidy_first and s1 - s0 > 1 and not _pixel_tidy(floats, zr, zbr, s0, s1):
+            pending[n] = p
+            n += 1
+            if n == pending.shape[0]:
+                _flatten_untidy(pending, n, offsets, floats, uints, alpha_of, main_alpha, zr, zbr,
+                                out_f, out_u)
+                n = 0
+        else:
+            _over(floats, uints, s0, s1, alpha_of, main_alpha, zr, zbr, out_f, out_u, p)
+    _flatten_untidy(pending, n, offsets, floats, uints, alpha_of, main_alpha, zr, zbr, out_f,
+                    out_u)
+
+
+@njit(cache=True)
+def _flatten_untidy(pending, n, offsets, floats, uints, alpha_of, main_alpha, zr, zbr, out_f,
+                    out_u):
+    """Pixels ``pending[:n]`` of :func:`flatten`, each tidied into scratch and composited. The
+    scratch is sized for the batch before the loop: arrays reassigned inside a loop are
+    reference-counted on every iteration (growing them as needed made the loop 20x slower)."""
+    if n == 0:
+        return
+    most = 1
+    for i in range(n):
+        p = pending[i]
+        most = max(most, offsets[p + 1] - offsets[p])
+    bounds = np.empty(2 * most, np.float32)
+    pieces = 1
+    for i in range(n):
+        p = pending[i]
+        pieces = max(pieces, _split(floats, zr, zbr, offsets[p], offsets[p + 1], bounds,
+                                    bounds[:0], bounds[:0], offsets[:0], False))
+    sc_f = np.empty((floats.shape[0], pieces), np.float32)
+    sc_u = np.empty((uints.shape[0], pieces), np.uint32)
+    pz0, pz1 = np.empty(pieces, np.float32), np.empty(pieces, np.float32)
+    psrc, order = np.empty(pieces, np.int64), np.empty(pieces, np.int64)
+    for i in range(n):
+        p = pending[i]
+        k = _tidy_pixel(floats, uints, alpha_of, zr, zbr, offsets[p], offsets[p + 1], sc_f, sc_u,
+                        0, bounds, pz0, pz1, psrc, order)
+        _over(sc_f, sc_u, 0, k, alpha_of, main_alpha, zr, zbr, out_f, out_u, p)
+
+
+@njit(cache=True)
+def _over(src_f, src_u, s0, s1, alpha_of, main_alpha, zr, zbr, out_f, out_u, p):
+    """Pixel p of :func:`flatten` from samples ``s0 .. s1`` of ``src_*`` (in their order; at
+    least one; ``out_*[:, p]`` zero)."""
+    nf = src_f.shape[0]
+    for c in range(src_u.shape[0]):
+        out_u[c, p] = src_u[c, s0]
+    if zr >= 0:
+        out_f[zr, p] = src_f[zr, s0]
+        out_f[zbr, p] = max(src_f[zbr, s0], src_f[zr, s0])
+    for s in range(s0, s1):
+        if main_alpha >= 0 and out_f[main_alpha, p] >= 1.0:
+            break
+        # every channel against the alphas before this sample: alphas are updated last
+        for c in range(nf):
+            ac = alpha_of[c]
+            if c == zr or c == zbr or ac == c:
+                continue
+            if ac < 0:
+                ac = main_alpha
+            a = out_f[ac, p] if ac >= 0 else np.float32(0.0)
+            out_f[c, p] += (np.float32(1.0) - a) * src_f[c, s]
+        for c in range(nf):
+            if alpha_of[c] == c and c != zr and c != zbr:
+                out_f[c, p] += (np.float32(1.0) - out_f[c, p]) * src_f[c, s]
 
 
 @njit(cache=True)
@@ -279,17 +397,6 @@ def interleave(dst_off, fill, src_off, src_f, src_u, rows_f, rows_u, dst_f, dst_
             for k in range(n):
                 dst_u[r, b + k] = src_u[i, a + k]
         fill[p] += n
-
-
-@njit(cache=True)
-def occlusion_cull(offsets, floats, main_alpha, keep):
-    """Mark (``keep``) each pixel's samples up to and including its first opaque one."""
-    for p in range(offsets.shape[0] - 1):
-        opaque = False
-        for s in range(offsets[p], offsets[p + 1]):
-            keep[s] = not opaque
-            if floats[main_alpha, s] >= 1.0:
-                opaque = True
 
 
 @njit(cache=True)

@@ -175,30 +175,32 @@ def tidy(img: DeepImage) -> DeepImage:
     """The image tidied the OpenEXR way: volume samples split where other samples begin or end,
     samples sorted by (Z, ZBack) (ties keep their order), samples of the same depth range merged.
     An image already tidy is returned as it is (state "tidy")."""
+    return _tidy(img, -1)
+
+
+def _tidy(img: DeepImage, cull: int) -> DeepImage:
+    """:func:`tidy`, and with ``cull`` >= 0 (the main alpha row) each pixel's samples behind
+    its first opaque one dropped."""
     alpha_of, _main, zr, zbr = img._rows()
-    if K.is_tidy(img.offsets, img.floats, zr, zbr):
+    if cull < 0 and K.is_tidy(img.offsets, img.floats, zr, zbr):
         if img.state != "tidy":
             img = replace(img, state="tidy")
         return img
-    counts = np.diff(img.offsets)
-    bounds = np.empty(max(2 * int(counts.max(initial=0)), 1), np.float32)
-    pieces = K._pieces(img.offsets, img.floats, zr, zbr, bounds)
-    starts = np.zeros(pieces.shape[0] + 1, np.int64)
-    np.cumsum(pieces, out=starts[1:])
-    most = max(int(pieces.max(initial=0)), 1)
+    starts, most = K._pieces(img.offsets, img.floats, zr, zbr)
     out_f = np.empty((img.floats.shape[0], int(starts[-1])), np.float32)
     out_u = np.empty((img.uints.shape[0], int(starts[-1])), np.uint32)
-    out_n = np.zeros(pieces.shape[0], np.int64)
+    out_n = np.empty(starts.shape[0] - 1, np.int64)
     K.tidy(img.offsets, img.floats, img.uints, alpha_of, zr, zbr, starts, out_f, out_u, out_n,
-           np.empty(max(2 * most, 2), np.float32), np.empty(most, np.float32),
-           np.empty(most, np.float32), np.empty(most, np.int64))
+           most, cull)
     return _compacted(img, starts, out_n, out_f, out_u, "tidy")
 
 
 def _compacted(img, starts, out_n, out_f, out_u, state):
-    if np.array_equal(out_n, np.diff(starts)):
+    # out_n[p] <= the room of pixel p, so equal totals mean no pixel shrank
+    if int(out_n.sum()) == int(starts[-1]):
         return img.with_samples(starts, out_f, out_u, state)
-    offsets = np.zeros(out_n.shape[0] + 1, np.int64)
+    offsets = np.empty(out_n.shape[0] + 1, np.int64)
+    offsets[0] = 0
     np.cumsum(out_n, out=offsets[1:])
     dst_f = np.empty((out_f.shape[0], int(offsets[-1])), np.float32)
     dst_u = np.empty((out_u.shape[0], int(offsets[-1])), np.uint32)
@@ -211,18 +213,15 @@ def flatten(img: DeepImage, tidy_first: bool = True) -> dict:
     front to back with ``over`` (a pixel stops once its alpha reaches 1); Z/ZBack and the ids
     (uint channels) of the nearest sample, +inf / 0 where a pixel has none. The image is
     tidied first (``tidy_first``), so overlapping volume samples are split."""
-    if tidy_first:
-        img = tidy(img)
+    # one pass: the kernel tidies only the pixels that need it, in scratch (no tidied copy)
     alpha_of, main, zr, zbr = img._rows()
-    npix = img.width * img.height
-    out_f = np.empty((npix, img.floats.shape[0]), np.float32)
-    out_u = np.empty((npix, img.uints.shape[0]), np.uint32)
-    K.flatten(img.offsets, img.floats, img.uints, alpha_of, main, zr, zbr, out_f, out_u)
-    out = {}
-    for i, c in enumerate(img.float_channels):
-        out[c] = out_f[:, i].reshape(img.height, img.width)
-    for i, c in enumerate(img.uint_channels):
-        out[c] = out_u[:, i].reshape(img.height, img.width)
+    out_f = np.zeros((img.floats.shape[0], img.width * img.height), np.float32)
+    out_u = np.zeros((img.uints.shape[0], img.width * img.height), np.uint32)
+    K.flatten(img.offsets, img.floats, img.uints, alpha_of, main, zr, zbr, bool(tidy_first),
+              out_f, out_u)
+    shape = (img.height, img.width)
+    out = {c: out_f[i].reshape(shape) for i, c in enumerate(img.float_channels)}
+    out.update((c, out_u[i].reshape(shape)) for i, c in enumerate(img.uint_channels))
     return {c: out[c] for c in img.channels}
 
 
@@ -280,13 +279,14 @@ def merge(images, occlusion_cull: bool = False) -> DeepImage:
                 types[c] = "float"
     fl = [c for c in channels if types[c] != "uint"]
     ul = [c for c in channels if types[c] == "uint"]
-    counts = sum(np.diff(im.offsets) for im in images)
-    offsets = np.zeros(counts.shape[0] + 1, np.int64)
-    np.cumsum(counts, out=offsets[1:])
+    # a sum of cumulative counts is the cumulative count of the sums: no diff, no cumsum
+    offsets = images[0].offsets.copy()
+    for im in images[1:]:
+        offsets += im.offsets
     n = int(offsets[-1])
     dst_f = np.zeros((len(fl), n), np.float32)
     dst_u = np.zeros((len(ul), n), np.uint32)
-    fill = np.zeros(counts.shape[0], np.int64)
+    fill = np.zeros(offsets.shape[0] - 1, np.int64)
     for im in images:
         K.interleave(offsets, fill, im.offsets, im.floats, im.uints,
                      np.array([fl.index(c) for c in im.float_channels], np.int64),
@@ -294,14 +294,7 @@ def merge(images, occlusion_cull: bool = False) -> DeepImage:
     out = replace(first, width=images[0].width, height=images[0].height, origin=images[0].origin,
                   offsets=offsets, floats=dst_f, uints=dst_u, channels=channels, pixel_types=types,
                   state="messy")
-    out = tidy(out)
-    if occlusion_cull:
-        _, main, _, _ = out._rows()
-        if main >= 0:
-            keep = np.empty(out.samples, np.bool_)
-            K.occlusion_cull(out.offsets, out.floats, main, keep)
-            out = _kept(out, keep, out.floats)
-    return out
+    return _tidy(out, out._rows()[1] if occlusion_cull else -1)
 
 
 def _kept(img: DeepImage, keep: np.ndarray, floats: np.ndarray) -> DeepImage:

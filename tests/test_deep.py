@@ -225,6 +225,34 @@ def test_tidy_splits_sorts_and_merges():
     assert flat["Z"][0, 2] == 5.0
 
 
+def test_flatten_tidies_only_untidy_pixels_alike():
+    # flatten tidies the untidy pixels one by one in scratch (one pass, no tidied copy): it must
+    # equal tidying the whole image, then compositing in order, bit for bit; pixel (3, 0) has
+    # 60 overlapping volumes (more pieces than the insertion sort takes), pixel (4, 0) is empty
+    rng = np.random.default_rng(7)
+    z = rng.uniform(1, 10, 60).astype(np.float32)
+    img = deep.from_pixels(5, 1, {
+        (0, 0): {"R": [0.3, 0.2], "A": [0.5, 0.4], "Z": [1.0, 2.0], "ZBack": [3.0, 2.0],
+                 "id": [4, 5]},
+        (1, 0): {"R": [0.25, 0.5], "A": [0.5, 0.5], "Z": [4.0, 4.0], "ZBack": [4.0, 4.0],
+                 "id": [1, 2]},
+        (2, 0): {"R": [0.1, 0.6], "A": [0.1, 0.6], "Z": [5.0, 9.0], "ZBack": [5.0, 9.0],
+                 "id": [3, 6]},
+        (3, 0): {"R": rng.uniform(0, 0.2, 60), "A": rng.uniform(0, 0.3, 60), "Z": z,
+                 "ZBack": z + rng.uniform(0, 3, 60).astype(np.float32), "id": np.arange(60)},
+    }, {"id": "uint"})
+    got = deep.flatten(img)
+    want = deep.flatten(deep.tidy(img), tidy_first=False)
+    assert deep.tidy(img).counts[0, 3] > 48
+    for c in img.channels:
+        assert got[c].tobytes() == want[c].tobytes(), c
+    assert got["Z"][0, 4] == np.inf and got["A"][0, 4] == 0.0 and got["id"][0, 4] == 0
+    assert got["id"][0, 0] == 4 and got["Z"][0, 0] == 1.0
+    # in stored order (no tidying) pixel (0, 0) composites its two samples as they come
+    raw = deep.flatten(img, tidy_first=False)
+    np.testing.assert_allclose(raw["A"][0, 0], 0.5 + 0.5 * 0.4, rtol=1e-6)
+
+
 def test_holdout_and_crop():
     img = deep.from_pixels(2, 2, {
         (0, 0): {"R": [0.5, 0.8], "A": [0.5, 1.0], "Z": [1.0, 2.0], "id": [7, 3]},
@@ -259,6 +287,15 @@ def test_limits_checked_before_allocation(tmp_path):
     bad.write_bytes(bytes(data[: len(data) - 5]))
     with pytest.raises(FramebufError):
         framebuf.read(bad)
+    # coverage is kept per tile: a tile size of 0 is refused, not divided by
+    tiled = tmp_path / "tiled.exr"
+    _exrdeep.write(tiled, [img], {"compression": "none", "tiled": True})
+    data = bytearray(tiled.read_bytes())
+    at = data.index(b"tiles\0tiledesc\0") + len(b"tiles\0tiledesc\0") + 4
+    data[at:at + 4] = (0).to_bytes(4, "little")
+    tiled.write_bytes(bytes(data))
+    with pytest.raises(CorruptFileError, match="tiles of 0x"):
+        _exrdeep.read(tiled)
 
 
 @pytest.fixture(scope="module")

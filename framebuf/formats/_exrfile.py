@@ -583,6 +583,25 @@ def _numpy_scatter(path, blobs, kinds, starts, lengths, ys, ns, w, chans, sizes,
                 dst[...] = raw[:, a: a + count * ws].reshape(lines, count, ws).transpose(1, 0, 2)
 
 
+def tile_box(path, tiles: dict, w: int, h: int, tx: int, ty: int, what: str = "tile"):
+    """(x, y, width, height) of tile (tx, ty) in a level of ``w`` x ``h`` pixels (flat and deep
+    readers); a tile outside it is a damaged file."""
+    tw, th = tiles["x_size"], tiles["y_size"]
+    cx, cy = tx * tw, ty * th
+    if not (0 <= cx < w and 0 <= cy < h):
+        raise CorruptFileError(path, f"{what} ({tx}, {ty}) lies outside the data window")
+    return cx, cy, min(tw, w - cx), min(th, h - cy)
+
+
+def line_box(path, w: int, h: int, y0: int, lines_per: int, yy: int, what: str = "chunk"):
+    """(x, y, width, lines) of the scanline chunk starting at file line ``yy`` (flat and deep
+    readers); a chunk outside the data window is a damaged file."""
+    cy = yy - y0
+    if not (0 <= cy < h):
+        raise CorruptFileError(path, f"{what} for line {yy} lies outside the data window")
+    return 0, cy, w, min(lines_per, h - cy)
+
+
 def _read_part_native(exr: ExrFile, part: Part, want: list[int], fh, threads: int,
                       as_float=frozenset(), reuse: bool = False, level=(0, 0)) -> list[np.ndarray]:
     """Decode channels ``want`` (indices into part.channels) of one NONE/RLE/ZIPS/ZIP part;
@@ -614,20 +633,13 @@ def _read_part_native(exr: ExrFile, part: Part, want: list[int], fh, threads: in
             tx, ty, lx, ly, size = struct.unpack("<5i", head)
             if (lx, ly) != tuple(level):
                 continue  # one level is read at a time
-            tw, th = tiles["x_size"], tiles["y_size"]
-            cx, cy = tx * tw, ty * th
-            if not (0 <= cx < w and 0 <= cy < h):
-                raise CorruptFileError(path, f"tile ({tx}, {ty}) lies outside the data window")
-            cw, ch_ = min(tw, w - cx), min(th, h - cy)
+            cx, cy, cw, ch_ = tile_box(path, tiles, w, h, tx, ty)
         else:
             head = fh.read(8)
             if len(head) != 8:
                 raise CorruptFileError(path, "file ends inside a chunk (truncated?)")
             yy, size = struct.unpack("<2i", head)
-            cy = yy - y0
-            if not (0 <= cy < h):
-                raise CorruptFileError(path, f"chunk for line {yy} lies outside the data window")
-            cx, cw, ch_ = 0, w, min(lines_per, h - cy)
+            cx, cy, cw, ch_ = line_box(path, w, h, y0, lines_per, yy)
         if size < 0 or size > exr.size:
             raise CorruptFileError(path, f"chunk of impossible size {size}")
         payload = fh.read(size)
