@@ -16,7 +16,7 @@ from ..datatypes import datatype
 from ..errors import CorruptFileError, ImageSizeError
 from ..hookspecs import hookimpl
 from . import _pillow
-from ._files import read_bytes
+from ._files import check_pixels, read_bytes
 from .base import FormatSpec, Image, Layer
 
 HEADER_BYTES = 54

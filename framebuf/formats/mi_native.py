@@ -39,7 +39,7 @@ from ..datatypes import datatype
 from ..errors import CorruptFileError, FramebufError, UnsupportedOptionError
 from ..hookspecs import hookimpl
 from .base import FormatSpec, Image, Layer
-from ._files import read_bytes
+from ._files import check_pixels, read_bytes
 
 HEADER = struct.Struct(">BBHHH")  # magic, 0, width, height, version
 VERSION = 0

@@ -19,7 +19,7 @@ from ..datatypes import datatype
 from ..errors import CorruptFileError, UnsupportedFeatureError
 from ..hookspecs import hookimpl
 from . import _pillow
-from ._files import read_bytes
+from ._files import check_pixels, read_bytes
 from .base import FormatSpec, Image, Layer
 
 #: magic -> (samples per pixel, binary, bitmap)

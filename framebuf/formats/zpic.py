@@ -26,7 +26,7 @@ from ..datatypes import datatype
 from ..errors import CorruptFileError, FramebufError
 from ..hookspecs import hookimpl
 from .base import FormatSpec, Image, Layer
-from ._files import read_bytes
+from ._files import check_pixels, read_bytes
 
 FILE_DTYPE = np.dtype(">f4")
 

@@ -87,7 +87,7 @@ def _pixel_digest(image) -> str:
     h = hashlib.sha256()
     for layer in image.layers:
         px = np.ascontiguousarray(layer.pixels)
-        h.update(f"{layer.name}|{px.shape}|{px.dtype}".encode())
+        h.update(f"{layer.name}|{px.shape}|{px.dtype}".encode("utf-8", "backslashreplace"))
         h.update(px.tobytes())
     return h.hexdigest()
 
