@@ -154,7 +154,39 @@ def write_seeds(folder, formats=None) -> list[Seed]:
             seeds.append(Seed(fmt, path, options, _pixel_digest(image), label))
     if formats is None or "exr" in formats:
         seeds.extend(_deep_seed(folder))
+        seeds.extend(_exr_header_seeds(folder))
     return seeds
+
+
+#: header attributes of the "attrs" EXR seed: one of each kind `framebuf info` and the readers
+#: interpret (text, matrix, Cryptomatte metadata), so retyping them reaches that code
+SEED_ATTRIBUTES = {
+    "comments": "fuzz", "capDate": "2026:01:01 00:00:00", "worldToCamera": np.eye(4, dtype=np.float32),
+    "cryptomatte/0a1b2c3/name": "CryptoObject", "cryptomatte/0a1b2c3/hash": "MurmurHash3_32",
+    "cryptomatte/0a1b2c3/conversion": "uint32_to_float32",
+    "cryptomatte/0a1b2c3/manifest": '{"a": "3f800000"}',
+}
+
+
+def _exr_header_seeds(folder: Path) -> list[Seed]:
+    """An EXR with many header attributes, and a two-part EXR (written by the OpenEXR binding)."""
+    import OpenEXR
+
+    import framebuf
+    rng = np.random.default_rng(3)
+    fbs = framebuf.FrameBufferSet(*SEED_SIZE, attributes=dict(SEED_ATTRIBUTES))
+    fbs.add("beauty", "rgba_h", user=True, data=rng.random((SEED_SIZE[1], SEED_SIZE[0], 4)).astype(np.float32))
+    attrs = folder / "seed_exr_attrs.exr"
+    framebuf.write(fbs, attrs, compression="zip")
+    h, w = SEED_SIZE[1], SEED_SIZE[0]
+    beauty = {c: rng.random((h, w)).astype(np.float16) for c in "RGBA"}
+    depth = {"Z": rng.random((h, w)).astype(np.float32)}
+    parts = [OpenEXR.Part({"compression": OpenEXR.ZIP_COMPRESSION}, beauty, "beauty"),
+             OpenEXR.Part({"compression": OpenEXR.RLE_COMPRESSION}, depth, "depth")]
+    multi = folder / "seed_exr_multipart.exr"
+    OpenEXR.File(parts).write(str(multi))
+    return [Seed("exr", p, {}, _pixel_digest(framebuf.read_image(p, filetype="exr")), label)
+            for p, label in ((attrs, "attrs"), (multi, "multipart"))]
 
 
 def _deep_seed(folder: Path) -> list[Seed]:
@@ -306,13 +338,47 @@ def mutants(seeds: list[Seed], per_format: int, seed: int = 0):
 
 # -- running -----------------------------------------------------------------------------------
 
+def _read_one(path, fmt, options, deep) -> str:
+    import framebuf
+    if deep:
+        from framebuf.formats import _exrdeep
+        images = _exrdeep.read(path)
+        decoded = sum(i.floats.nbytes + i.uints.nbytes + i.offsets.nbytes for i in images)
+        return f"{_deep_digest(images)}:{decoded}"
+    image = framebuf.read_image(path, filetype=fmt, **options)
+    return f"{_pixel_digest(image)}:{sum(layer.pixels.nbytes for layer in image.layers)}"
+
+
+def _describe(path) -> str:
+    from framebuf.cli.info import _text, describe
+    _text(describe(path))
+    return ":0"
+
+
+def _attempt(job) -> tuple:
+    """(outcome, detail, digest, peak resident bytes) of one call."""
+    import resource
+
+    from framebuf.errors import FramebufError
+    try:
+        digest = job()
+        return "read", "", digest, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    except FramebufError as exc:
+        return "refused", f"{type(exc).__name__}: {str(exc)[-160:]}", "", 0
+    except MemoryError as exc:
+        return "memory", f"MemoryError: {exc}", "", 0
+    except Exception as exc:  # noqa: BLE001 - the point: report whatever escaped
+        tb = traceback.extract_tb(exc.__traceback__)[-1]
+        where = f"{Path(tb.filename).name}:{tb.lineno}"
+        return "exception", f"{type(exc).__name__}: {str(exc)[:120]} ({where})", "", 0
+
+
 def _child(conn) -> None:
     """Read each path the parent sends; answer (outcome, detail, digest)."""
     import logging
     import resource
     os.environ["FRAMEBUF_MEMORY_BUDGET"] = str(CHILD_BUDGET)
-    import framebuf
-    from framebuf.errors import FramebufError
+    import framebuf  # noqa: F401 - imported before the address-space cap is measured
     logging.getLogger("tifffile").setLevel(logging.CRITICAL)   # it logs every bad tag it skips
     try:
         # the address space the imports took, plus the cap: a read allocating past it fails
@@ -327,30 +393,13 @@ def _child(conn) -> None:
         if job is None:
             return
         path, fmt, options, info, deep = job
-        try:
-            if deep:
-                from framebuf.formats import _exrdeep
-                images = _exrdeep.read(path)
-                digest = _deep_digest(images)
-                decoded = sum(i.floats.nbytes + i.uints.nbytes + i.offsets.nbytes for i in images)
-            else:
-                image = framebuf.read_image(path, filetype=fmt, **options)
-                digest = _pixel_digest(image)
-                decoded = sum(layer.pixels.nbytes for layer in image.layers)
-            digest = f"{digest}:{decoded}"
-            if info and fmt == "exr":
-                from framebuf.cli.info import describe
-                describe(path)
-            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-            answer = ("read", "", digest, peak)
-        except FramebufError as exc:
-            answer = ("refused", f"{type(exc).__name__}: {str(exc)[-160:]}", "", 0)
-        except MemoryError as exc:
-            answer = ("memory", f"MemoryError: {exc}", "", 0)
-        except Exception as exc:  # noqa: BLE001 - the point: report whatever escaped
-            tb = traceback.extract_tb(exc.__traceback__)[-1]
-            where = f"{Path(tb.filename).name}:{tb.lineno}"
-            answer = ("exception", f"{type(exc).__name__}: {str(exc)[:120]} ({where})", "", 0)
+        answer = _attempt(lambda: _read_one(path, fmt, options, deep))
+        if info and answer[0] in ("read", "refused"):
+            # `framebuf info` takes its own path through the header (layouts, cryptomatte): a
+            # traceback there is as much a bug as one in the reader
+            described = _attempt(lambda: _describe(path))
+            if described[0] not in ("read", "refused"):
+                answer = (described[0], "framebuf info: " + described[1], "", 0)
         conn.send(answer)
 
 
@@ -433,8 +482,8 @@ def run(per_format: int, formats=None, seed: int = 0, folder=None, progress=None
                 ext = m.seed.path.suffix
                 path = tmp / f"mutant{ext}"
                 path.write_bytes(m.data)
-                # the EXR header is also described the way `framebuf info` does, for a third of them
-                info = m.seed.fmt == "exr" and i % 3 == 0
+                # an EXR is also described the way `framebuf info` does (header, layout, cryptomatte)
+                info = m.seed.fmt == "exr"
                 outcome, detail, digest, seconds = runner.read(path, m.seed.fmt, m.seed.options, info, m.seed.deep)
                 if outcome == "read" and m.truncated and digest.split(":")[0] != m.seed.digest:
                     outcome, detail = "truncated", f"cut to {len(m.data)} bytes, read without error"
