@@ -397,7 +397,7 @@ def _check_sizes(path, parts: list, available: int) -> None:
             declared, what = part.width * part.height * 4, "deep sample counts"
         else:
             declared, what = part_nbytes(part), "pixel data"
-        label = f"{what} ({part.width}x{part.height}, {len(part.channels)} channels, {comp})"
+        label = f"{what} (data window {part.width}x{part.height}, {len(part.channels)} channels, {comp})"
         check_declared(path, declared // ratio, available, label)
 
 
