@@ -60,3 +60,25 @@ def test_mutants_are_reproducible(tmp_path):
     b = [m.data for m in fuzz.mutants(seeds, 5, seed=3)]
     c = [m.data for m in fuzz.mutants(seeds, 5, seed=4)]
     assert a == b and a != c
+
+
+def test_every_exr_attribute_given_every_type(tmp_path):
+    """Each header attribute of three EXR seeds (many attributes; two parts; tiled) retyped to
+    every attribute type with a well-formed value of that type: reading and `framebuf info` give
+    a FramebufError or a result, never a traceback (issue 15 found AttributeError and TypeError)."""
+    seeds = [s for s in fuzz.write_seeds(tmp_path, ["exr"]) if s.label in ("attrs", "multipart", "tiled")]
+    runner = fuzz.Runner()
+    bad, outcomes = [], set()
+    try:
+        for seed in seeds:
+            for label, data in fuzz.exr_retyped(seed.path.read_bytes()):
+                path = tmp_path / "retyped.exr"
+                path.write_bytes(data)
+                outcome, detail, _digest, _s = runner.read(path, "exr", {}, info=True)
+                outcomes.add(outcome)
+                if outcome in fuzz.BAD_OUTCOMES:
+                    bad.append(f"{seed.label} {label}: {outcome}: {detail}")
+    finally:
+        runner.close()
+    assert not bad, "\n".join(bad[:20])
+    assert outcomes == {"read", "refused"}     # some retyped attributes are harmless, most not

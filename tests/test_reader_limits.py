@@ -217,3 +217,14 @@ def test_run_length_readers_check_the_budget(tmp_path, monkeypatch, name):
 
 def test_budget_error_is_a_framebuf_error():
     assert issubclass(MemoryBudgetError, FramebufError)
+
+
+def test_exr_piz_window_within_its_ratio_is_over_the_budget(tmp_path, monkeypatch):
+    """PIZ may compress further than the size check assumes, so a large window of a small PIZ
+    file reaches the budget check, which refuses it before the OpenEXR binding allocates."""
+    good = small(tmp_path, "good.exr", compression="piz")
+    data = _set_attribute(good.read_bytes(), "dataWindow", struct.pack("<4i", 0, 0, 4095, 7))
+    bad = tmp_path / "wide.exr"
+    bad.write_bytes(data)
+    monkeypatch.setenv("FRAMEBUF_MEMORY_BUDGET", "64K")
+    refused(bad, MemoryBudgetError, r"4096x8, 4 channels\) needs 512\.0 KiB")

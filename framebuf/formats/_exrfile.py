@@ -842,6 +842,9 @@ def _read_fallback(exr: ExrFile, threads: int) -> dict[tuple[int, str], np.ndarr
     problems = check_chunks(exr)
     if problems:
         raise CorruptFileError(exr.path, problems[0])
+    # the binding decodes every part at once, in the file's types
+    check_allocation(sum(part_nbytes(p) for p in exr.parts),
+                     f"{exr.path}: the {len(exr.parts)} part(s) the OpenEXR binding decodes together")
 
     try:
         f = OpenEXR.File(exr.path, separate_channels=True, num_threads=threads)

@@ -296,8 +296,13 @@ def _exr_attribute(data: bytes, rng):
     choice = rng.random()
     if choice < 0.35:
         types = sorted(ATTRIBUTE_TYPES) + ["bogus", ""]
-        new = types[int(rng.integers(0, len(types)))].encode()
-        return "exr-type", data[:tpos] + new + data[spos - 1:], False
+        new = types[int(rng.integers(0, len(types)))]
+        if rng.random() < 0.5:
+            # the new type with a value of its own size: reaches the code using the value
+            value = _well_formed_value(new)
+            return "exr-type", (data[:tpos] + new.encode() + b"\0" + struct.pack("<i", len(value))
+                                + value + data[vpos + size:]), False
+        return "exr-type", data[:tpos] + new.encode() + data[spos - 1:], False
     b = bytearray(data)
     if choice < 0.6:
         b[spos:spos + 4] = struct.pack("<I", int(rng.choice(EXTREMES32 + (size + 1, size - 1, 3))) & 0xFFFFFFFF)
@@ -307,6 +312,40 @@ def _exr_attribute(data: bytes, rng):
         value = struct.pack("<I", int(rng.choice(EXTREMES32 + (0x80000001, 0xFFFFFFFE))))
         b[at:at + 4] = value[: max(0, min(4, len(b) - at))]
     return "exr-value", bytes(b), False
+
+
+def _well_formed_value(typ: str) -> bytes:
+    """A value of the right size for an EXR attribute type, so a retyped attribute parses and the
+    code that uses it sees a value of the wrong kind."""
+    from framebuf.formats._exrfile import ATTRIBUTE_TYPES
+    parse = ATTRIBUTE_TYPES.get(typ)
+    if typ == "chlist":
+        return b"R\0" + struct.pack("<iBBBBii", 1, 0, 0, 0, 0, 1, 1) + b"\0"
+    if typ == "tiledesc":
+        return struct.pack("<IIB", 8, 8, 0)
+    if typ == "stringvector":
+        return struct.pack("<i", 1) + b"x" + struct.pack("<i", 2) + b"yz"
+    if typ == "string":
+        return b"RGBA"
+    fmt = getattr(parse, "format", None)
+    if fmt is None:
+        return b"\x01\x02\x03"
+    return bytes(range(1, struct.calcsize("<" + fmt) + 1))
+
+
+def exr_retyped(data: bytes):
+    """Every attribute of a (single- or multi-part first) EXR header given every attribute type
+    (and one unknown type), with a well-formed value of that type: (label, bytes) pairs."""
+    from framebuf.formats._exrfile import ATTRIBUTE_TYPES
+    for name_pos, tpos, spos, vpos, size, typ in _exr_attributes(data):
+        name = data[name_pos:tpos - 1].decode("latin-1")
+        for new in sorted(ATTRIBUTE_TYPES) + ["studioThing"]:
+            if new.encode() == typ:
+                continue
+            value = _well_formed_value(new)
+            out = (data[:tpos] + new.encode() + b"\0" + struct.pack("<i", len(value)) + value
+                   + data[vpos + size:])
+            yield f"{name}:{new}", out
 
 
 def mutate(seed: Seed, rng) -> Mutant:
