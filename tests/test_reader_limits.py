@@ -228,3 +228,16 @@ def test_exr_piz_window_within_its_ratio_is_over_the_budget(tmp_path, monkeypatc
     bad.write_bytes(data)
     monkeypatch.setenv("FRAMEBUF_MEMORY_BUDGET", "64K")
     refused(bad, MemoryBudgetError, r"4096x8, 4 channels\) needs 512\.0 KiB")
+
+
+@pytest.mark.parametrize("count", [-5, 0])
+def test_exr_chunk_count_below_one(tmp_path, count):
+    """was ValueError: read length must be non-negative (found by bench/fuzz.py)"""
+    import OpenEXR
+    parts = [OpenEXR.Part({"compression": OpenEXR.ZIP_COMPRESSION}, {"Z": np.zeros((4, 4), np.float32)}, n)
+             for n in ("a", "b")]
+    path = tmp_path / "two.exr"
+    OpenEXR.File(parts).write(str(path))
+    data = _set_attribute(path.read_bytes(), "chunkCount", struct.pack("<i", count))
+    path.write_bytes(data)
+    refused(path, CorruptFileError, f"part 0 declares {count} chunks")

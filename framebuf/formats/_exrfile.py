@@ -491,7 +491,11 @@ def read_header(path, data: bytes | None = None) -> ExrFile:
     pos = r.pos
     for part in parts:
         part.offset_table_pos = pos
-        pos += 8 * part.chunk_count()
+        count = part.chunk_count()
+        if count < 1:
+            # every data window has at least one pixel, so at least one chunk
+            raise CorruptFileError(path, f"part {part.index} declares {count} chunks")
+        pos += 8 * count
     if pos > size:
         raise CorruptFileError(path, "file ends inside the chunk offset table (truncated?)")
     _check_sizes(path, parts, size - pos)

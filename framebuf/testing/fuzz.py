@@ -42,7 +42,7 @@ TIME_CAP = 5.0
 #: memory budget the child runs under (FRAMEBUF_MEMORY_BUDGET), and its address-space cap: a read
 #: that allocates past the budget without checking hits the cap and is classified ``memory``
 CHILD_BUDGET = 256 << 20
-ADDRESS_CAP = 2 << 30
+ADDRESS_CAP = 2 * CHILD_BUDGET
 #: decoded bytes per file byte above which a read "succeeded" on data the file cannot hold (a
 #: header declaring a million rows of a 1.5 KB file, filled with zeros); deflate's limit is ~1032
 INFLATION = 4000
