@@ -195,7 +195,6 @@ def test_pic_long_runs_over_the_budget(tmp_path, monkeypatch):
 
 
 def test_pic_header_beyond_any_run_length(tmp_path):
-    from framebuf.formats import pic
     good = small(tmp_path, "good.pic").read_bytes()
     head = bytearray(good)
     w_at = struct.calcsize(">If80s4s")             # magic, version, comment, PICT, then w, h
@@ -206,8 +205,9 @@ def test_pic_header_beyond_any_run_length(tmp_path):
 
 
 @pytest.mark.parametrize("name", ["good.tga", "good.rgb", "good.iff", "good.rla", "good.hdr",
-                                  "good.als", "good.rlb"])
-def test_run_length_readers_check_the_budget(tmp_path, monkeypatch, name):
+                                  "good.als", "good.rlb", "good.ppm", "good.bmp", "good.jpg",
+                                  "good.ct", "good.map", "good.tif", "good.png"])
+def test_readers_check_the_budget(tmp_path, monkeypatch, name):
     path = small(tmp_path, name)
     framebuf.read_image(path)
     monkeypatch.setenv("FRAMEBUF_MEMORY_BUDGET", "256")

@@ -21,7 +21,7 @@ from ..errors import CorruptFileError, UnsupportedOptionError
 from ..hookspecs import hookimpl
 from ..limits import check_allocation, check_declared
 from . import _pillow
-from ._files import check_pixels, read_bytes
+from ._files import read_bytes
 from .base import FormatSpec, Image, Layer
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -27,7 +27,7 @@ from ..datatypes import datatype
 from ..errors import CorruptFileError, FramebufError
 from ..hookspecs import hookimpl
 from .base import FormatSpec, Image, Layer
-from ._files import check_pixels, read_bytes
+from ._files import read_bytes
 
 #: keyword -> (width, height)
 SIZES = {"qntpal": (720, 576), "qntntsc": (720, 486)}
