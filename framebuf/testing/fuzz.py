@@ -14,9 +14,15 @@ Outcomes (the ``OUTCOMES`` table):
 * ``hang``       no answer within the time cap: a bug
 * ``memory``     a MemoryError or the child killed by the address-space cap: the reader asked for
                  memory before checking the declared size against the file and the budget: a bug
-* ``truncated``  a cut file read without an error and with different pixels: a bug (a cut that
-                 removed only data after the pixels, e.g. an optional trailer, and left the pixels
-                 intact counts as ``read``; see ``TRAILER_OK``)
+* ``truncated``  a cut file read without an error and with different pixels, or any mutant
+                 that decoded to more than ``INFLATION`` bytes per byte of file (a header declaring
+                 rows the data does not hold, zero-filled): a bug. A cut that removed only data
+                 after the pixels (an optional trailer) and left them intact counts as ``read``.
+
+Memory: the child runs with ``FRAMEBUF_MEMORY_BUDGET`` at ``CHILD_BUDGET`` and an address-space
+limit ``ADDRESS_CAP`` above what its imports took, so a reader that allocates a declared size
+without checking it fails with MemoryError (``memory``) instead of swapping the machine; a peak
+resident size more than twice the budget above the first read's is ``memory`` too.
 """
 
 from __future__ import annotations
@@ -47,7 +53,8 @@ ADDRESS_CAP = 2 * CHILD_BUDGET
 #: header declaring a million rows of a 1.5 KB file, filled with zeros); deflate's limit is ~1032
 INFLATION = 4000
 
-#: formats whose seed file is written at a size of their own (fixed-size Quantel frames)
+#: width and height of the seed files (the fixed-size Quantel frames keep their own): small, so
+#: thousands of reads take a minute, with runs and noise for the run-length coders
 SEED_SIZE = (24, 10)
 
 #: extreme values written over header fields (sizes, counts, chunk lengths, offsets)
@@ -121,6 +128,7 @@ def write_seeds(folder, formats=None) -> list[Seed]:
     """One small valid file per readable format (EXR: several compressions, tiled, multi-part,
     deep), each read once to record its pixels."""
     import framebuf
+    from framebuf.datatypes import datatype
     from framebuf.plugins import registry
 
     folder = Path(folder)
@@ -140,7 +148,6 @@ def write_seeds(folder, formats=None) -> list[Seed]:
         for label, wopts in variants:
             fbs = framebuf.FrameBufferSet(width, height)
             dt = spec.default_datatype
-            from framebuf.datatypes import datatype
             fbs.add("beauty", dt, user=True, data=_sample(datatype(dt), height, width, rng))
             if fmt == "exr" and label == "zip":
                 fbs.add("depth", "z", user=True, data=_sample(datatype("z"), height, width, rng))
@@ -413,7 +420,7 @@ def _attempt(job) -> tuple:
 
 
 def _child(conn) -> None:
-    """Read each path the parent sends; answer (outcome, detail, digest)."""
+    """Read each path the parent sends; answer (outcome, detail, "digest:decoded bytes", peak RSS)."""
     import logging
     import resource
     os.environ["FRAMEBUF_MEMORY_BUDGET"] = str(CHILD_BUDGET)
