@@ -27,6 +27,7 @@ import numpy as np
 
 from ..deep import STATES, DeepImage, flatten
 from ..errors import CorruptFileError, FramebufError, UnsupportedFeatureError, UnsupportedOptionError
+from ..limits import check_allocation
 from . import _exrfile as X
 from ._exrkernels import _deep_place, _rle_decode, _unpredict
 
@@ -95,6 +96,8 @@ def read_part(exr: X.ExrFile, part: X.Part, data: bytes) -> DeepImage:
         raise UnsupportedFeatureError(path, f"deep part {part.index} without a Z channel")
     w, h = part.width, part.height
     x0, y0 = part.data_window[:2]
+    # the per-pixel count and coverage tables (int64 + bool) come before any sample
+    check_allocation(9 * w * h, f"{path}: deep EXR part {part.index} ({w}x{h} sample-count table)")
     sizes = [c.nbytes for c in part.channels]
     bps = sum(sizes)
     with open(path, "rb") as fh:
@@ -157,6 +160,7 @@ def read_part(exr: X.ExrFile, part: X.Part, data: bytes) -> DeepImage:
     types = {c.name: c.pixel_type for c in part.channels}
     fl = [c for c in names if types[c] != "uint"]
     ul = [c for c in names if types[c] == "uint"]
+    check_allocation(4 * total * len(names), f"{path}: {total} deep samples x {len(names)} channels")
     try:
         floats = np.empty((len(fl), total), np.float32)
         uints = np.empty((len(ul), total), np.uint32)

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import CorruptFileError, FramebufError, UnsupportedFeatureError
+from ..limits import check_allocation, check_declared
 
 try:  # libdeflate is about 3x faster than zlib at inflating EXR chunks
     import imagecodecs as _ic
@@ -298,6 +299,8 @@ def _tiledesc(path, raw: bytes) -> dict:
     if len(raw) != 9:
         raise CorruptFileError(path, "tiles attribute has the wrong size")
     xs, ys, mode = struct.unpack("<IIB", raw)
+    if not (1 <= xs < 1 << 31 and 1 <= ys < 1 << 31):
+        raise CorruptFileError(path, f"tile size {xs}x{ys} is not 1 to 2^31-1 pixels")
     return {"x_size": xs, "y_size": ys, "level_mode": LEVEL_MODES.get(mode & 15, f"mode{mode & 15}"),
             "rounding_mode": "up" if mode >> 4 else "down"}
 
@@ -382,6 +385,52 @@ ATTRIBUTE_TYPES = {
 }
 
 
+#: the attributes whose meaning the reader depends on, and the one type each must have: a header
+#: naming ``channels`` a string or ``tiles`` a box2i is corrupt, not a crash further on
+STRUCTURAL_TYPES = {
+    "channels": "chlist", "compression": "compression", "dataWindow": "box2i",
+    "displayWindow": "box2i", "lineOrder": "lineOrder", "tiles": "tiledesc", "type": "string",
+    "name": "string", "view": "string", "chunkCount": "int", "pixelAspectRatio": "float",
+    "screenWindowCenter": "v2f", "screenWindowWidth": "float", "version": "int",
+}
+
+#: best-case compression ratio of each compression (uncompressed bytes per stored byte), so a
+#: header declaring more pixels than the file could hold even at that ratio is refused before
+#: anything is allocated. Deflate stops near 1032:1; EXR's RLE stores up to 128 bytes in 2;
+#: B44 stores a 4x4 block of halves (32 bytes) in 14, a flat one in 3; PIZ's Huffman run code and
+#: DWA/HTJ2K can go further, so they get a ratio no real file reaches.
+MAX_RATIO = {"none": 1, "rle": 65, "zips": 1100, "zip": 1100, "pxr24": 1100, "b44": 11,
+             "b44a": 11, "piz": 1 << 16, "dwaa": 1 << 16, "dwab": 1 << 16,
+             "htj2k256": 1 << 16, "htj2k32": 1 << 16}
+
+
+def part_nbytes(part: "Part") -> int:
+    """Bytes of one part's level-0 samples in the file's types (sub-sampled channels at their size)."""
+    w, h = part.width, part.height
+    return sum(-(-w // c.x_sampling) * -(-h // c.y_sampling) * c.nbytes for c in part.channels)
+
+
+def _check_sizes(path, parts: list, available: int) -> None:
+    """Refuse a part whose declared samples the file cannot hold at its best compression."""
+    for part in parts:
+        comp = part.compression
+        ratio = MAX_RATIO.get(comp, 1 << 16)
+        if part.is_deep:
+            # a deep file holds at least the per-pixel sample-count table (4 bytes a pixel)
+            declared, what = part.width * part.height * 4, "deep sample counts"
+        else:
+            declared, what = part_nbytes(part), "pixel data"
+        label = f"{what} (data window {part.width}x{part.height}, {len(part.channels)} channels, {comp})"
+        check_declared(path, declared // ratio, available, label)
+
+
+def check_part_budget(exr: "ExrFile", part: "Part") -> None:
+    """Refuse decoding a part whose samples (as float32 at most) exceed the memory budget."""
+    w, h = part.width, part.height
+    check_allocation(sum(-(-w // c.x_sampling) * -(-h // c.y_sampling) * 4 for c in part.channels),
+                     f"{exr.path}: EXR part {part.index} ({w}x{h}, {len(part.channels)} channels)")
+
+
 def parse_attribute(path, typ: str, raw: bytes):
     """A header attribute's value from its bytes (:class:`Opaque` for a type not in the table)."""
     parse = ATTRIBUTE_TYPES.get(typ)
@@ -437,6 +486,10 @@ def read_header(path, data: bytes | None = None) -> ExrFile:
             except CorruptFileError as exc:
                 raise CorruptFileError(path, f"attribute {name!r}: {exc.reason}") from None
             types[name] = typ
+            want = STRUCTURAL_TYPES.get(name)
+            if want is not None and typ != want:
+                raise CorruptFileError(path, f"attribute {name!r} has type {typ!r}; OpenEXR "
+                                             f"defines it as {want!r}")
         if not attrs:
             if multipart and parts:
                 break  # the empty header that ends a multi-part header list
@@ -461,9 +514,14 @@ def read_header(path, data: bytes | None = None) -> ExrFile:
     pos = r.pos
     for part in parts:
         part.offset_table_pos = pos
-        pos += 8 * part.chunk_count()
+        count = part.chunk_count()
+        if count < 1:
+            # every data window has at least one pixel, so at least one chunk
+            raise CorruptFileError(path, f"part {part.index} declares {count} chunks")
+        pos += 8 * count
     if pos > size:
         raise CorruptFileError(path, "file ends inside the chunk offset table (truncated?)")
+    _check_sizes(path, parts, size - pos)
     return ExrFile(path, version & 0xFF, version & ~0xFF, parts, size)
 
 
@@ -823,6 +881,9 @@ def _read_fallback(exr: ExrFile, threads: int) -> dict[tuple[int, str], np.ndarr
     problems = check_chunks(exr)
     if problems:
         raise CorruptFileError(exr.path, problems[0])
+    # the binding decodes every part at once, in the file's types
+    check_allocation(sum(part_nbytes(p) for p in exr.parts),
+                     f"{exr.path}: the {len(exr.parts)} part(s) the OpenEXR binding decodes together")
 
     try:
         f = OpenEXR.File(exr.path, separate_channels=True, num_threads=threads)
@@ -856,6 +917,7 @@ def decode_parts(exr: ExrFile, wanted: dict[int, list[str]], threads: int, level
         with open(exr.path, "rb") as fh:
             for pi, names in wanted.items():
                 part = exr.parts[pi]
+                check_part_budget(exr, part)
                 if level != (0, 0):
                     _check_level(exr, part, level)
                 if _native_ok(part):

@@ -5,6 +5,22 @@ from __future__ import annotations
 import struct
 
 from ..errors import CorruptFileError
+from ..limits import check_allocation, check_declared
+
+#: bytes a decoded sample may take once framebuf.read has made a float32 buffer of it
+DECODED_SAMPLE = 4
+
+
+def check_pixels(path, width: int, height: int, channels: int, stored: float, available: int,
+                 ratio: float = 1, what: str = "pixel data") -> None:
+    """Before a reader allocates a width x height image of ``channels`` samples: the file must
+    hold the declared samples (``stored`` bytes each) at the format's best compression ``ratio``
+    (uncompressed bytes per stored byte) in the ``available`` bytes after its header, and the
+    decoded image (float32 samples at most) must fit the memory budget."""
+    n = width * height * channels
+    check_declared(path, int(n * stored / ratio), available,
+                   f"{what} ({width}x{height}, {channels} channels)")
+    check_allocation(n * DECODED_SAMPLE, f"{path}: a {width}x{height} image of {channels} channels")
 
 
 def read_bytes(path: str, header_size: int = 0, header_name: str = "") -> bytes:

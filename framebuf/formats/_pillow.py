@@ -13,6 +13,7 @@ from PIL import Image as PILImage
 
 from ..datatypes import datatype
 from ..errors import CorruptFileError, FramebufError, UnsupportedDataTypeError
+from ..limits import check_allocation
 from .base import Image, Layer
 
 #: EXIF tag of the picture's orientation (1 = upright ... 8), reported as the ``Orientation`` attribute
@@ -55,6 +56,10 @@ def read_file(path: str, fmt: str, pil_formats: tuple[str, ...], keep_alpha: boo
         with warnings.catch_warnings():
             warnings.simplefilter("error", PILImage.DecompressionBombWarning)
             with PILImage.open(path, formats=list(pil_formats)) as im:
+                # open() read the header only: the budget is checked before the decoder allocates
+                width, height = im.size
+                check_allocation(width * height * len(im.getbands()) * 4,
+                                 f"{path}: a {width}x{height} {fmt} image")
                 im.load()
                 info = {"mode": im.mode, "format": fmt}
                 attrs = {}

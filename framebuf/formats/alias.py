@@ -32,7 +32,7 @@ from ..datatypes import datatype
 from ..errors import CorruptFileError, FramebufError
 from ..hookspecs import hookimpl
 from .base import FormatSpec, Image, Layer
-from ._files import read_bytes
+from ._files import check_pixels, read_bytes
 
 HEADER = struct.Struct(">HHHHH")  # width, height, x offset, y offset, bits per pixel
 
@@ -138,6 +138,8 @@ def _read(path: str, options: dict) -> Image:
     if w * h > packets * MAX_RUN:
         raise CorruptFileError(
             path, f"{packets} packets cannot fill {w}x{h} pixels (truncated or wrong header)")
+    check_pixels(path, w, h, c, 1, len(data) - HEADER.size, ratio=MAX_RUN * c / (c + 1),
+                 what="Alias pixel data")
     status, pixels = decode_runs(np.frombuffer(data, np.uint8, offset=HEADER.size), h, w, c)
     if status != _OK:
         raise CorruptFileError(path, _STATUS_TEXT[status])

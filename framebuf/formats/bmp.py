@@ -15,6 +15,7 @@ import numpy as np
 from ..datatypes import datatype
 from ..errors import CorruptFileError, ImageSizeError
 from ..hookspecs import hookimpl
+from ..limits import check_allocation
 from . import _pillow
 from ._files import read_bytes
 from .base import FormatSpec, Image, Layer
@@ -73,6 +74,7 @@ def _read_bitfields(path: str, raw: bytes):
     stride = (bpp * w + 31) // 32 * 4
     if offset + stride * h > len(raw):
         raise CorruptFileError(path, f"BMP pixel data of {w}x{h} runs past the end of the file")
+    check_allocation(w * h * 4 * 4, f"{path}: a {w}x{h} BMP image")
     rows = np.frombuffer(raw, np.uint8, stride * h, offset).reshape(h, stride)
     nbytes = bpp // 8
     px = rows[:, :w * nbytes].copy().view("<u2" if bpp == 16 else "<u4").astype(np.uint32)

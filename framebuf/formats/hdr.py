@@ -39,7 +39,7 @@ from ..errors import CorruptFileError, UnsupportedOptionError
 from ..hookspecs import hookimpl
 from . import _rle
 from .base import FormatSpec, Image, Layer
-from ._files import read_bytes
+from ._files import check_pixels, read_bytes
 
 MAX_HEADER = 1 << 16  # a text header longer than this is taken as corrupt, not searched forever
 _RES = re.compile(rb"^([-+])([XY])[ \t]*(\d+)[ \t]+([-+])([XY])[ \t]*(\d+)$")
@@ -121,6 +121,7 @@ def _read(path: str, options: dict) -> Image:
     if h == 0 or w == 0 or h * w > (len(data) - eol) * 128 + 128:
         # an RLE byte describes at most 127 pixels of a plane; more is impossible, not just large
         raise CorruptFileError(path, f"image size {w}x{h} does not fit the {len(data)}-byte file")
+    check_pixels(path, w, h, 4, 1, len(data) - eol, ratio=127, what="RGBE pixel data")
     pixels = np.zeros((h, w, 4), np.uint8)
     status, _pos = _rle.hdr_decode(np.frombuffer(data, np.uint8), eol + 1, pixels)
     if status != _rle.OK:

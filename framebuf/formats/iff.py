@@ -46,7 +46,7 @@ from ..errors import CorruptFileError, FramebufError, ImageSizeError, Unsupporte
 from ..hookspecs import hookimpl
 from . import _rle
 from .base import FormatSpec, Image, Layer
-from ._files import read_bytes
+from ._files import check_pixels, read_bytes
 
 FLAG_RGB, FLAG_ALPHA, FLAG_Z = 0x1, 0x2, 0x4
 TBHD = struct.Struct(">IIHHIHHIii")  # width, height, prnum, prden, flags, bytes, tiles, compression, x, y
@@ -177,6 +177,8 @@ def _read(path: str, options: dict) -> Image:
     if h * w * (cchan * cbytes + (4 if flags & FLAG_Z else 0)) > 1024 * len(data) + (1 << 24):
         # a 64x64 tile takes at least 16 bytes per byte plane; far beyond that the header is damaged
         raise CorruptFileError(path, f"image size {w}x{h} is implausible for a {len(data)}-byte file")
+    check_pixels(path, w, h, cchan + (1 if flags & FLAG_Z else 0), max(cbytes, 4 if flags & FLAG_Z else 1),
+                 len(data), ratio=1024, what="IFF tile data")
     colour = np.zeros((h, w, cchan * cbytes), np.uint8)
     zbuf = np.zeros((h, w if flags & FLAG_Z else 0, 4), np.uint8)
     counts = np.zeros(4, np.int64)

@@ -58,6 +58,7 @@ from .. import convert
 from ..datatypes import DATATYPES, DataType
 from ..errors import CorruptFileError, FramebufError, UnsupportedOptionError
 from ..hookspecs import hookimpl
+from ..limits import check_allocation
 from .base import FormatSpec, Image, Layer
 
 MAGIC = b"\x89FBMAP\r\n"
@@ -265,6 +266,7 @@ def _read(path: str, options: dict) -> Image:
     except (TypeError, ValueError):
         raise FramebufError(f"map read option level must be a whole number, not {options['level']!r}") from None
     mapped = open_map(path, level)
+    check_allocation(mapped.size * 4, f"{path}: a {mapped.shape[1]}x{mapped.shape[0]} map level")
     pixels = np.array(mapped, dtype=hdr.datatype.file_dtype)  # native order; frees the mapping
     del mapped
     dt = hdr.datatype

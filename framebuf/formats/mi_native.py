@@ -39,6 +39,7 @@ from ..datatypes import datatype
 from ..errors import CorruptFileError, FramebufError, UnsupportedOptionError
 from ..hookspecs import hookimpl
 from .base import FormatSpec, Image, Layer
+from ..limits import check_allocation
 from ._files import read_bytes
 
 HEADER = struct.Struct(">BBHHH")  # magic, 0, width, height, version
@@ -176,6 +177,8 @@ def decode(path, data: bytes, fmt: str) -> Image:
         raise CorruptFileError(path, f"empty image size {w}x{h}")
     dt = datatype(row.dtype)
     body = memoryview(data)[HEADER.size:]
+    # the size checks below compare with the body exactly; the budget is checked first
+    check_allocation(w * h * max(dt.components, 1) * 4, f"{path}: a {w}x{h} {dt.name} image")
     info = {"format": row.fmt, "magic": magic, "version": version}
     if dt.sample == "bit":
         packed, bytewise = h * bit_row_bytes(w), h * w

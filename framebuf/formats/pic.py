@@ -37,7 +37,7 @@ from ..errors import CorruptFileError, UnsupportedFeatureError, UnsupportedOptio
 from ..hookspecs import hookimpl
 from . import _rle
 from .base import FormatSpec, Image, Layer
-from ._files import read_bytes
+from ._files import check_pixels, read_bytes
 
 MAGIC = 0x5380F634
 HEADER = struct.Struct(">If80s4sHHfHH")  # magic, version, comment, PICT, w, h, ratio, fields, pad
@@ -125,6 +125,8 @@ def _read(path: str, options: dict) -> Image:
     if h * min_row > len(data) - pos:
         raise CorruptFileError(path, f"{len(data) - pos} bytes of pixel data cannot hold {h} scanlines "
                                      f"of {w} pixels (truncated or damaged header)")
+    # mixed RLE repeats one pixel up to 65535 times in 3 + channels bytes
+    check_pixels(path, w, h, 4, 1, len(data) - pos, ratio=65535 / 4, what="PIC pixel data")
     pixels = np.zeros((h, w, 4), np.uint8)
     status, _end = _rle.pic_decode(np.frombuffer(data, np.uint8), pos, np.array(types, np.int64),
                                    np.array(chans, np.int64), pixels)

@@ -11,6 +11,7 @@ unless ``premultiply off`` (PNG itself defines straight alpha)."""
 from __future__ import annotations
 
 import struct
+import zlib
 
 import imagecodecs
 import numpy as np
@@ -18,6 +19,7 @@ import numpy as np
 from ..datatypes import datatype
 from ..errors import CorruptFileError, UnsupportedOptionError
 from ..hookspecs import hookimpl
+from ..limits import check_allocation, check_declared
 from . import _pillow
 from ._files import read_bytes
 from .base import FormatSpec, Image, Layer
@@ -48,6 +50,67 @@ READ_TYPES = {1: ("s", "s_16"), 2: ("rgba", "rgba_16"), 3: ("rgb", "rgb_16"), 4:
 MAX_EXPANSION = 1100
 
 
+#: samples per pixel of each PNG colour type (grey, RGB, palette, grey+alpha, RGBA)
+CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
+#: Adam7 passes: (x start, y start, x step, y step)
+ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2))
+
+
+def _idat_chunks(path, data: bytes) -> list[memoryview]:
+    """The IDAT payloads, every chunk length checked against the file (a length of 0xFFFFFFFF is
+    damage, not a request for 4 GiB)."""
+    view = memoryview(data)
+    pos, out = len(SIGNATURE), []
+    while pos + 12 <= len(data):
+        length, kind = struct.unpack_from(">I4s", data, pos)
+        if length > 0x7FFFFFFF or pos + 12 + length > len(data):
+            raise CorruptFileError(path, f"PNG chunk {kind!r} at byte {pos} declares {length} bytes; "
+                                         f"the file ends {len(data) - pos - 12} bytes after its header")
+        if kind == b"IDAT":
+            out.append(view[pos + 8:pos + 8 + length])
+        elif kind == b"IEND":
+            break
+        pos += 12 + length
+    if not out:
+        raise CorruptFileError(path, "PNG file has no image data (IDAT chunk)")
+    return out
+
+
+def _raw_size(width: int, height: int, depth: int, colour: int, interlace: int) -> int:
+    """Bytes the IDAT stream inflates to: each row's filter byte plus its packed samples."""
+    bits = CHANNELS.get(colour, 4) * depth
+
+    def rows(w, h):
+        return 0 if w == 0 or h == 0 else h * (1 + (w * bits + 7) // 8)
+    if interlace != 1:
+        return rows(width, height)
+    return sum(rows(max(0, -(-(width - x0) // dx)), max(0, -(-(height - y0) // dy)))
+               for x0, y0, dx, dy in ADAM7)
+
+
+def _check_inflates_to(path, idat, raw: int) -> None:
+    """libpng fills rows the data does not reach with zeros and says nothing: inflate the stream
+    (output counted and dropped, a block at a time) and refuse a file that holds fewer bytes."""
+    d = zlib.decompressobj()
+    total = 0
+    try:
+        for piece in idat:
+            buf = piece
+            while buf:
+                total += len(d.decompress(buf, 1 << 20))
+                buf = d.unconsumed_tail
+                if total > raw or d.eof:
+                    break
+            if total > raw or d.eof:
+                break
+        total += len(d.flush()) if not d.eof and total <= raw else 0
+    except zlib.error as exc:
+        raise CorruptFileError(path, f"PNG image data does not inflate: {exc}") from None
+    if total < raw:
+        raise CorruptFileError(path, f"PNG image data ends after {total} of {raw} bytes (truncated or "
+                                     f"damaged)")
+
+
 def read(path, options):
     """Decode with libpng (imagecodecs): 16-bit samples stay 16-bit, palettes become RGB(A), a
     tRNS chunk (palette alpha or grey / RGB colour key) becomes an alpha channel, 1/2/4-bit grey
@@ -56,14 +119,20 @@ def read(path, options):
     data = read_bytes(path, len(SIGNATURE) + 25, "PNG")
     if not data.startswith(SIGNATURE) or data[12:16] != b"IHDR":
         raise CorruptFileError(path, "not a png file (bad signature or header)")
-    width, height, depth, colour = struct.unpack(">IIBB", data[16:26])
+    width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", data[16:29])
     if width == 0 or height == 0:
         raise CorruptFileError(path, f"png image has no pixels ({width}x{height})")
-    if width * height * 8 > len(data) * MAX_EXPANSION + (1 << 24):
-        raise CorruptFileError(path, f"png size {width}x{height} is implausible for a {len(data)}-byte file")
     # libpng stops after the image data: a file cut after it (or inside the last CRC) would pass
     if IEND_CHUNK not in data[-4096:]:
         raise CorruptFileError(path, "PNG file is truncated: no IEND chunk at its end")
+    idat = _idat_chunks(path, data)
+    raw = _raw_size(width, height, depth, colour, interlace)
+    stored = sum(len(c) for c in idat)
+    check_declared(path, raw // MAX_EXPANSION, stored,
+                   f"image data ({width}x{height}, {depth}-bit, colour type {colour})")
+    # decoded as at most 16-bit RGBA, before the copy numpy makes
+    check_allocation(width * height * 8, f"{path}: a {width}x{height} PNG image")
+    _check_inflates_to(path, idat, raw)
     try:
         px = imagecodecs.png_decode(data)
     except Exception as exc:  # noqa: BLE001 - libpng errors of every kind on bad data

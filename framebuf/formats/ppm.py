@@ -18,6 +18,7 @@ import numpy as np
 from ..datatypes import datatype
 from ..errors import CorruptFileError, UnsupportedFeatureError
 from ..hookspecs import hookimpl
+from ..limits import check_allocation
 from . import _pillow
 from ._files import read_bytes
 from .base import FormatSpec, Image, Layer
@@ -62,6 +63,8 @@ def read(path, options):
     if not 1 <= maxval <= 65535:
         raise CorruptFileError(path, f"Netpbm maxval {maxval} is outside 1..65535")
     n = width * height * spp
+    # an ASCII file holds a sample in 2 bytes but decodes it to 8 (int64) before the range check
+    check_allocation(n * 8, f"{path}: a {width}x{height} Netpbm image")
     if bitmap and binary:
         row = (width + 7) // 8
         if pos + row * height > len(data):

@@ -45,7 +45,7 @@ from ..errors import (CorruptFileError, FramebufError, ImageSizeError, Unsupport
 from ..hookspecs import hookimpl
 from . import _rle
 from .base import FormatSpec, Image, Layer
-from ._files import pack_named, read_bytes, unpack_named
+from ._files import check_pixels, pack_named, read_bytes, unpack_named
 
 #: (name, struct code) of the 740-byte header, in file order.
 HEADER_FIELDS = (
@@ -190,6 +190,7 @@ def _read(path: str, options: dict) -> Image:
             raise UnsupportedFeatureError(path, "RLA float colour with an integer matte (or the reverse)")
         if h * w * 4 * (nc + nm + na) > len(data):
             raise CorruptFileError(path, f"image size {w}x{h} does not fit the {len(data)}-byte file")
+        check_pixels(path, w, h, nc + nm + na, 4, len(data), what="RLA float data")
         _, floats = decode_rla_body(data, HEADER_SIZE, w, h, 0, 1, nc + nm + na, path)
         chans, aux = floats[:, :, :nc + nm], floats[:, :, nc + nm:]
         suffix = "_fp"
@@ -202,6 +203,7 @@ def _read(path: str, options: dict) -> Image:
         if h * w * ((nc + nm) * cbytes + 4 * na) > 1024 * len(data) + (1 << 24):
             # RLE packs at most 64:1 unless scanlines share records; far beyond that the header is damaged
             raise CorruptFileError(path, f"image size {w}x{h} is implausible for a {len(data)}-byte file")
+        check_pixels(path, w, h, nc + nm + na, cbytes, len(data), ratio=1024, what="RLA scanline data")
         chans, aux = decode_rla_body(data, HEADER_SIZE, w, h, nc + nm, cbytes, na, path)
         # 10- or 12-bit samples in 16-bit words (and 1-7 in bytes) fill their type's range
         chans = np.concatenate([_scale_bits(chans[:, :, :nc], cbits, path),

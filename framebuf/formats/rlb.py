@@ -34,7 +34,7 @@ from ..datatypes import datatype
 from ..errors import CorruptFileError, FramebufError
 from ..hookspecs import hookimpl
 from .base import FormatSpec, Image, Layer
-from ._files import pack_named, read_bytes, unpack_named
+from ._files import check_pixels, pack_named, read_bytes, unpack_named
 from .rla import decode_rla_body, encode_rla_body
 
 #: (name, struct code) of the 740-byte RLB header, in file order.
@@ -102,6 +102,7 @@ def _read(path: str, options: dict) -> Image:
     least = HEADER_SIZE + 4 * h + h * (nc + nm) * (2 + 2 * -(-w // 128))
     if len(data) < least:
         raise CorruptFileError(path, f"{len(data)} bytes cannot hold {w}x{h} pixels (truncated)")
+    check_pixels(path, w, h, nc + nm, 1, len(data), ratio=64, what="RLB scanline data")
     chans, _aux = decode_rla_body(data, HEADER_SIZE, w, h, nc + nm, 1, 0, path)
     if nc == 1:
         chans = np.concatenate([np.repeat(chans[:, :, :1], 3, axis=2), chans[:, :, 1:]], axis=2)

@@ -35,7 +35,7 @@ from ..errors import CorruptFileError, ImageSizeError
 from ..hookspecs import hookimpl
 from . import _rle
 from .base import FormatSpec, Image, Layer
-from ._files import read_bytes
+from ._files import check_pixels, read_bytes
 
 MAGIC = 474
 # magic, storage, bpc, dimension, xsize, ysize, zsize, pixmin, pixmax, dummy, name, colormap
@@ -116,6 +116,8 @@ def _read(path: str, options: dict) -> Image:
         if len(data) < tables_end:
             raise CorruptFileError(path, "file ends inside the RLE offset/length tables (truncated)")
         tables = np.frombuffer(data, ">u4", count=2 * c * h, offset=HEADER_SIZE).astype(np.int64)
+        check_pixels(path, w, h, c, bpc, len(data) - HEADER_SIZE, ratio=PLAUSIBLE_RATIO,
+                     what="SGI RLE data")
         pixels = np.zeros((h, w, c), np.uint8 if bpc == 1 else np.uint16)
         status = _rle.sgi_decode_rle(buf, tables[: c * h], tables[c * h:], h, w, c, bpc, pixels)
         if status != _rle.OK:

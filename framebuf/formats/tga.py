@@ -17,7 +17,7 @@ from ..datatypes import datatype
 from ..errors import CorruptFileError
 from ..hookspecs import hookimpl
 from . import _pillow, _rle
-from ._files import read_bytes
+from ._files import check_pixels, read_bytes
 from .base import FormatSpec, Image, Layer
 
 PIL_COMPRESSION = {"rle": "tga_rle", "none": None}
@@ -71,6 +71,9 @@ def _decode(path: str, raw: bytes) -> tuple[np.ndarray, dict]:
     if itype & 8:
         if npix > (len(raw) - pos) * 128:
             raise CorruptFileError(path, f"TGA size {width}x{height} does not fit the {len(raw)}-byte file")
+        # a run packet repeats one pixel 128 times in 1 + bpp bytes
+        check_pixels(path, width, height, bpp, 1, len(raw) - pos, ratio=128 * bpp / (1 + bpp),
+                     what="TGA pixel data")
         flat = np.zeros((npix, bpp), np.uint8)
         status, end = _rle.tga_decode_rle(np.frombuffer(raw, np.uint8), pos, flat)
         if status != _rle.OK:

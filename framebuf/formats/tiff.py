@@ -24,6 +24,7 @@ from ..datatypes import datatype
 from ..errors import (CorruptFileError, FramebufError, UnsupportedDataTypeError, UnsupportedFeatureError,
                       UnsupportedOptionError)
 from ..hookspecs import hookimpl
+from ..limits import check_allocation, check_declared
 from .base import FormatSpec, Image, Layer
 
 DATATYPES = ("rgba", "rgba_16", "rgba_fp", "rgb", "rgb_16", "rgb_fp")
@@ -97,6 +98,7 @@ def read(path, options) -> Image:
                 if off + count > size:
                     raise CorruptFileError(path, f"TIFF strip at byte {off} ({count} bytes) runs past "
                                                  f"the end of the file ({size} bytes)")
+            _check_sizes(path, page, size)
             tags = page.tags
             photometric = int(page.photometric) if "PhotometricInterpretation" in tags else None
             compression = int(page.compression)
@@ -142,6 +144,32 @@ def read(path, options) -> Image:
         raise UnsupportedFeatureError(path, f"TIFF samples of type {px.dtype} x{px.shape[2]}")
     dt = datatype(name)
     return Image([Layer("", dt, np.ascontiguousarray(px), dt.channels)], attributes=attrs, info=info)
+
+
+#: best-case ratio (decoded bytes per stored byte) of each Compression tag value, so a header
+#: declaring more samples than its strips could hold is refused before tifffile allocates them:
+#: PackBits stores at most 128 bytes in 2, LZW's 12-bit codes a string of at most ~4094 bytes,
+#: deflate stops near 1032:1; anything else (JPEG, JPEG 2000, ...) gets a ratio no real file reaches.
+MAX_RATIO = {1: 1, 32773: 65, 5: 3000, 8: 1100, 32946: 1100, 50000: 1100}
+OTHER_RATIO = 1 << 16
+
+
+def _check_sizes(path, page, size: int) -> None:
+    """The first page's declared samples against its strips' bytes and the memory budget."""
+    shape = tuple(int(n) for n in page.shaped)
+    count = 1
+    for n in shape:
+        count *= n
+    bits = max(1, int(page.bitspersample))
+    nbytes = -(-count * bits // 8)
+    what = f"TIFF image {page.imagewidth}x{page.imagelength} x{page.samplesperpixel} {bits}-bit"
+    stored = sum(int(n) for n in page.databytecounts)
+    ratio = MAX_RATIO.get(int(page.compression), OTHER_RATIO)
+    check_declared(path, nbytes // ratio, stored, f"samples of a {what} (compression {int(page.compression)})")
+    # decoded into its container type (bits rounded up to 8/16/32/64), then converted to at
+    # most float32 RGBA
+    container = max(1, int(page.dtype.itemsize)) if page.dtype is not None else 8
+    check_allocation(count * max(container, 4), f"{path}: {what}")
 
 
 PHOTOMETRIC_MINISWHITE, PHOTOMETRIC_MINISBLACK, PHOTOMETRIC_RGB, PHOTOMETRIC_PALETTE = 0, 1, 2, 3

@@ -25,6 +25,7 @@ import numpy as np
 from ..datatypes import datatype
 from ..errors import CorruptFileError, FramebufError
 from ..hookspecs import hookimpl
+from ..limits import check_allocation
 from .base import FormatSpec, Image, Layer
 from ._files import read_bytes
 
@@ -106,6 +107,7 @@ def _read(path: str, options: dict) -> Image:
     if w * h != count:
         raise CorruptFileError(
             path, f"{count} depth values, but the size from the {source} is {w}x{h} = {w * h}")
+    check_allocation(count * 4, f"{path}: a {w}x{h} depth image")
     z = np.frombuffer(data, FILE_DTYPE).astype(np.float32).reshape(h, w, 1)
     z[z == 0] = np.inf  # 0 in the file: nothing hit
     dt = datatype("z")

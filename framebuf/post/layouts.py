@@ -34,7 +34,7 @@ from functools import lru_cache
 import numpy as np
 
 from ..buffers import FrameBufferSet
-from ..errors import FramebufError
+from ..errors import FramebufError, MemoryBudgetError
 from ..hookspecs import hookimpl
 from ..formats import _exrfile as exrread
 
@@ -504,4 +504,10 @@ def open_render(path, layout=None) -> Render:
 def read_set(path, layout=None, everything: bool = True) -> FrameBufferSet:
     """Read a multi-channel EXR as typed framebuffers through a channel layout (auto-detected
     when ``layout`` is None)."""
-    return Render(path, layout).framebuffers(everything)
+    try:
+        return Render(path, layout).framebuffers(everything)
+    except MemoryError:
+        # the readers check declared sizes against the budget first; this is the last line, for
+        # the channel merges after decoding, so a caller sees a FramebufError, not a MemoryError
+        raise MemoryBudgetError(f"{path}: reading its buffers ran out of memory (set "
+                                f"FRAMEBUF_MEMORY_BUDGET lower or read fewer channels)") from None
