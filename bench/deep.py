@@ -24,7 +24,8 @@ One run, 2 Dec 2026, 2 cores shared with other jobs, load average 1.02 (OpenImag
       read peak memory 7.4 MB for 5.7 MB of samples: 1.30x (resident growth in a child 1.38x)
 
 Before this issue's work (same machine, load 0.5): flatten 1.43x / 0.76x, merge 1.56x / 3.01x,
-read peak 3.13x (Trunks, part 0 only counted) / 1.78x.
+read peak 49.9 MB on Trunks (1.55x its two parts' samples; the bench then divided by part 0's
+alone and printed 3.13x) / 1.78x on Balls.
 """
 
 from __future__ import annotations
