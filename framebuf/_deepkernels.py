@@ -69,12 +69,7 @@ def _pieces(offsets, floats, zr, zbr):
     for p in range(npix):
         s0, s1 = offsets[p], offsets[p + 1]
         k = s1 - s0
-        volume = False                # point samples never split: no call for their pixels
-        for s in range(s0, s1):
-            if floats[zbr, s] > floats[zr, s]:
-                volume = True
-                break
-        if volume and not _pixel_tidy(floats, zr, zbr, s0, s1):
+        if k > 1 and not _pixel_tidy(floats, zr, zbr, s0, s1):
             k = _split(floats, zr, zbr, s0, s1, bounds, bounds[:0], bounds[:0], offsets[:0],
                        False)
         starts[p + 1] = starts[p] + k
