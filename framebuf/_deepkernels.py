@@ -69,12 +69,7 @@ def _pieces(offsets, floats, zr, zbr):
     for p in range(npix):
         s0, s1 = offsets[p], offsets[p + 1]
         k = s1 - s0
-        volume = False                # point samples never split: no call for their pixels
-        for s in range(s0, s1):
-            if floats[zbr, s] > floats[zr, s]:
-                volume = True
-                break
-        if volume and not _pixel_tidy(floats, zr, zbr, s0, s1):
+        if k > 1 and not _pixel_tidy(floats, zr, zbr, s0, s1):
             k = _split(floats, zr, zbr, s0, s1, bounds, bounds[:0], bounds[:0], offsets[:0],
                        False)
         starts[p + 1] = starts[p] + k
@@ -301,6 +296,7 @@ def flatten(offsets, floats, uints, alpha_of, main_alpha, zr, zbr, tidy_first, o
     npix = offsets.shape[0] - 1
     nf = floats.shape[0]
     nu = uints.shape[0]
+    eff, own = _over_rows(alpha_of, main_alpha, zr, zbr)
     pending = np.empty(4096, np.int64)    # untidy pixels, done a batch at a time
     n = 0
     for p in range(npix):
@@ -316,18 +312,18 @@ def flatten(offsets, floats, uints, alpha_of, main_alpha, zr, zbr, tidy_first, o
             pending[n] = p
             n += 1
             if n == pending.shape[0]:
-                _flatten_untidy(pending, n, offsets, floats, uints, alpha_of, main_alpha, zr, zbr,
-                                out_f, out_u)
+                _flatten_untidy(pending, n, offsets, floats, uints, alpha_of, eff, own,
+                                main_alpha, zr, zbr, out_f, out_u)
                 n = 0
         else:
-            _over(floats, uints, s0, s1, alpha_of, main_alpha, zr, zbr, out_f, out_u, p)
-    _flatten_untidy(pending, n, offsets, floats, uints, alpha_of, main_alpha, zr, zbr, out_f,
-                    out_u)
+            _over(floats, uints, s0, s1, eff, own, main_alpha, zr, zbr, out_f, out_u, p)
+    _flatten_untidy(pending, n, offsets, floats, uints, alpha_of, eff, own, main_alpha, zr, zbr,
+                    out_f, out_u)
 
 
 @njit(cache=True)
-def _flatten_untidy(pending, n, offsets, floats, uints, alpha_of, main_alpha, zr, zbr, out_f,
-                    out_u):
+def _flatten_untidy(pending, n, offsets, floats, uints, alpha_of, eff, own, main_alpha, zr, zbr,
+                    out_f, out_u):
     """Pixels ``pending[:n]`` of :func:`flatten`, each tidied into scratch and composited. The
     scratch is sized for the batch before the loop: arrays reassigned inside a loop are
     reference-counted on every iteration (growing them as needed made the loop 20x slower)."""
@@ -351,13 +347,33 @@ def _flatten_untidy(pending, n, offsets, floats, uints, alpha_of, main_alpha, zr
         p = pending[i]
         k = _tidy_pixel(floats, uints, alpha_of, zr, zbr, offsets[p], offsets[p + 1], sc_f, sc_u,
                         0, bounds, pz0, pz1, psrc, order)
-        _over(sc_f, sc_u, 0, k, alpha_of, main_alpha, zr, zbr, out_f, out_u, p)
+        _over(sc_f, sc_u, 0, k, eff, own, main_alpha, zr, zbr, out_f, out_u, p)
 
 
 @njit(cache=True)
-def _over(src_f, src_u, s0, s1, alpha_of, main_alpha, zr, zbr, out_f, out_u, p):
+def _over_rows(alpha_of, main_alpha, zr, zbr):
+    """For :func:`_over`: per float row the alpha row its ``over`` uses (-1: none, so 0; -2:
+    not composited -- Z, ZBack and the alphas themselves), and the alpha rows. Looked up once,
+    not re-derived per sample and channel."""
+    nf = alpha_of.shape[0]
+    eff = np.full(nf, -2, np.int64)
+    own = np.empty(nf, np.int64)
+    k = 0
+    for c in range(nf):
+        if c == zr or c == zbr:
+            continue
+        if alpha_of[c] == c:
+            own[k] = c
+            k += 1
+        else:
+            eff[c] = alpha_of[c] if alpha_of[c] >= 0 else main_alpha
+    return eff, own[:k]
+
+
+@njit(cache=True)
+def _over(src_f, src_u, s0, s1, eff, own, main_alpha, zr, zbr, out_f, out_u, p):
     """Pixel p of :func:`flatten` from samples ``s0 .. s1`` of ``src_*`` (in their order; at
-    least one; ``out_*[:, p]`` zero)."""
+    least one; ``out_*[:, p]`` zero); ``eff``/``own`` from :func:`_over_rows`."""
     nf = src_f.shape[0]
     for c in range(src_u.shape[0]):
         out_u[c, p] = src_u[c, s0]
@@ -369,16 +385,14 @@ def _over(src_f, src_u, s0, s1, alpha_of, main_alpha, zr, zbr, out_f, out_u, p):
             break
         # every channel against the alphas before this sample: alphas are updated last
         for c in range(nf):
-            ac = alpha_of[c]
-            if c == zr or c == zbr or ac == c:
+            e = eff[c]
+            if e == -2:
                 continue
-            if ac < 0:
-                ac = main_alpha
-            a = out_f[ac, p] if ac >= 0 else np.float32(0.0)
+            a = out_f[e, p] if e >= 0 else np.float32(0.0)
             out_f[c, p] += (np.float32(1.0) - a) * src_f[c, s]
-        for c in range(nf):
-            if alpha_of[c] == c and c != zr and c != zbr:
-                out_f[c, p] += (np.float32(1.0) - out_f[c, p]) * src_f[c, s]
+        for i in range(own.shape[0]):
+            c = own[i]
+            out_f[c, p] += (np.float32(1.0) - out_f[c, p]) * src_f[c, s]
 
 
 @njit(cache=True)
