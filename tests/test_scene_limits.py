@@ -1,0 +1,119 @@
+"""Scene input that used to hang or escape as a non-framebuf exception (issue 15): each is now a
+SceneError with file:line:column, found in bounded time."""
+
+import time
+
+import pytest
+
+from framebuf import scene
+from framebuf.errors import SceneError
+from framebuf.scene import lexer, parser
+
+
+def _refused(text, budget_s=1.0):
+    t0 = time.perf_counter()
+    with pytest.raises(SceneError) as info:
+        scene.loads(text, filename="s.mi")
+    elapsed = time.perf_counter() - t0
+    assert elapsed < budget_s, f"took {elapsed:.2f} s"
+    return info.value
+
+
+@pytest.mark.parametrize("blanks", [26, 40, 10_000])
+def test_blank_run_before_bad_character_is_linear(blanks):
+    # 26 blanks then '@' took over 10 s with the nested quantifier; now a single pass
+    err = _refused("options \"o\"\n" + " " * blanks + "@", budget_s=0.5)
+    assert (err.line, err.column) == (2, blanks + 1)
+    assert "unexpected character '@'" in err.message
+
+
+def test_comment_and_blank_mix_before_bad_character():
+    err = _refused(" \n# c\n" * 20_000 + "  @", budget_s=2.0)
+    assert (err.line, err.column) == (40_001, 3)
+
+
+def test_tokenize_time_grows_linearly():
+    # doubling the run doubles the time (within noise), instead of squaring or worse
+    def cost(n):
+        text = " \t" * n + "@"
+        best = float("inf")
+        for _ in range(3):
+            t0 = time.perf_counter()
+            with pytest.raises(SceneError):
+                lexer.tokenize(text)
+            best = min(best, time.perf_counter() - t0)
+        return best
+    small, large = cost(200_000), cost(800_000)
+    assert large < small * 12  # 4x the input; quadratic would be 16x
+
+
+def test_unterminated_string_of_a_megabyte():
+    err = _refused('"' + "a\\" * 500_000, budget_s=1.0)
+    assert (err.line, err.column) == (1, 1)
+    assert "unterminated string" in err.message
+
+
+def test_number_tokens_unchanged():
+    toks = lexer.tokenize("1. .5 -2 1e+30 4")
+    assert [t.value for t in toks[:-1]] == [1.0, 0.5, -2, 1e30, 4]
+    assert [t.kind for t in toks[:3]] == [lexer.FLOAT, lexer.FLOAT, lexer.INT]
+    with pytest.raises(SceneError, match="bad number '1e'"):
+        lexer.tokenize("1e")
+
+
+def test_integer_with_thousands_of_digits():
+    # int() itself raises ValueError above 4300 digits
+    err = _refused("options \"o\" samples " + "9" * 5000 + " end options")
+    assert (err.line, err.column) == (1, 21)
+    assert "5000 digits" in err.message
+
+
+@pytest.mark.parametrize("opener, closer", [("[", "]"), ("{", "}")])
+def test_deep_nesting_is_a_scene_error(opener, closer):
+    depth = 3000  # RecursionError before
+    inner = '"x" 1' if opener == "{" else "1"
+    body = (opener + ('"p" ' if opener == "{" else "")) * depth + inner + closer * depth
+    err = _refused('shader "s" "d" ("p" ' + body + ")\n")
+    assert err.line == 1
+    assert f"nested more than {parser.MAX_NESTING} deep" in err.message
+    # the column is that of the opener one past the limit
+    first = len('shader "s" "d" ("p" ') + 1
+    step = 1 if opener == "[" else 5
+    assert err.column == first + parser.MAX_NESTING * step
+
+
+def test_nesting_at_the_limit_parses():
+    depth = parser.MAX_NESTING
+    sc = scene.loads('shader "s" "d" ("p" ' + "[" * depth + "1" + "]" * depth + ")\n")
+    value = sc.shader_instances["s"].params["p"]
+    for _ in range(depth - 1):
+        assert len(value) == 1
+        value = value[0]
+    assert value == [1]
+
+
+def test_deep_struct_declaration_is_a_scene_error():
+    depth = 3000
+    text = 'declare shader "d" (' + 'struct "s" {' * depth + "}" * depth + ") end declare\n"
+    err = _refused(text)
+    assert "nested more than" in err.message
+
+
+@pytest.mark.parametrize("name, reason", [
+    ("a" * 300, "File name too long"),
+    ("d/" * 2100 + "x.mi", "File name too long"),  # past PATH_MAX
+    ("a\0b.mi", "NUL"),
+])
+def test_impossible_include_name(name, reason, tmp_path):
+    # OSError: File name too long before; an error even though missing includes only warn
+    with pytest.raises(SceneError) as info:
+        scene.loads('\n  $include "' + name + '"\n', filename="s.mi", base_dir=tmp_path)
+    err = info.value
+    assert (err.file, err.line, err.column) == ("s.mi", 2, 3)
+    assert "not a possible file name" in err.message and reason in err.message
+    assert len(str(err)) < 200
+
+
+def test_missing_include_still_only_warns(tmp_path):
+    sc = scene.loads('$include "nothere.mi"\n', filename="s.mi", base_dir=tmp_path)
+    assert any("file not found" in w for w in sc.warnings)
