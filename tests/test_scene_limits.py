@@ -117,3 +117,107 @@ def test_impossible_include_name(name, reason, tmp_path):
 def test_missing_include_still_only_warns(tmp_path):
     sc = scene.loads('$include "nothere.mi"\n', filename="s.mi", base_dir=tmp_path)
     assert any("file not found" in w for w in sc.warnings)
+
+
+# -- sizes: planned without allocating, refused before rendering -----------------------------------
+
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tracemalloc  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from framebuf.errors import ImageSizeError, MemoryBudgetError  # noqa: E402
+from framebuf.scene.execute import plan_render, plan_scene, render_scene  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _scene(width, height, fmt="exr", name="out.exr"):
+    return scene.loads(
+        f'options "o" end options\ncamera "c"\n  output "rgba" "{fmt}" "{name}"\n'
+        f'  resolution {width} {height}\nend camera\nrender "r" "c" "o"\n', filename="big.mi")
+
+
+class _NoRender:
+    """A sample source that fails the test if rendering is reached."""
+
+    def render(self, scene, seed=0, progress=None):
+        raise AssertionError("rendering started")
+
+
+def test_plan_of_a_huge_resolution_allocates_nothing(tmp_path):
+    sc = _scene(100_000, 100_000)
+    plan_render(_scene(4, 4), tmp_path)   # imports done before measuring
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    plan = plan_render(sc, tmp_path)
+    elapsed = time.perf_counter() - t0
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert elapsed < 1.0 and peak < 2 << 20  # the buffers alone: 160 GB
+    assert plan.resolution == (100_000, 100_000)
+    # rgba float32 (16 B) + resolver accumulators 16 * (4 + 2) B, per pixel
+    assert plan.nbytes == 112 * 100_000 * 100_000
+    assert [f.path.name for f in plan.files] == ["out.exr"]
+    assert not any(tmp_path.iterdir())
+
+
+def test_render_over_budget_is_refused_before_rendering(tmp_path, monkeypatch):
+    monkeypatch.setenv("FRAMEBUF_MEMORY_BUDGET", "1M")
+    with pytest.raises(MemoryBudgetError, match=r"rendering 200x100 .* over the memory budget"):
+        render_scene(_scene(200, 100), tmp_path, source=_NoRender())
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.setenv("FRAMEBUF_MEMORY_BUDGET", "4M")  # 200*100*112 = 2.1 MiB fits
+    assert plan_render(_scene(200, 100), tmp_path).nbytes == 200 * 100 * 112
+
+
+def test_size_the_format_cannot_hold_is_refused_by_the_plan(tmp_path):
+    sc = _scene(70_000, 10, fmt="ct", name="out.ct")
+    with pytest.raises(SceneError) as info:
+        plan_scene(sc, tmp_path)
+    assert (info.value.line, info.value.column) == (3, 3)
+    assert "holds at most 65535x65535 pixels, the image is 70000x10" in info.value.message
+    with pytest.raises(SceneError, match="65535x65535"):
+        render_scene(sc, tmp_path, source=_NoRender())
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_writer_uses_the_same_size_fact(tmp_path):
+    # the plan's refusal and the writer's come from FormatSpec.max_width via io.check_size
+    from framebuf import io as fbio
+
+    spec = fbio.find_format("ct", None)
+    with pytest.raises(ImageSizeError, match="at most 65535x65535"):
+        fbio.check_size(spec, spec.max_width + 1, 1)
+    fbio.check_size(spec, spec.max_width, 1)
+
+
+def _cli(*args, env=None):
+    import os
+
+    e = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONDONTWRITEBYTECODE": "1", **(env or {})}
+    return subprocess.run([sys.executable, "-m", "framebuf", *args], capture_output=True,
+                          text=True, env=e, timeout=60)
+
+
+def _write(tmp_path, w, h, fmt="exr", name="out.exr"):
+    p = tmp_path / "big.mi"
+    p.write_text(f'options "o" end options\ncamera "c"\n  output "rgba" "{fmt}" "{name}"\n'
+                 f'  resolution {w} {h}\nend camera\nrender "r" "c" "o"\n')
+    return p
+
+
+def test_cli_dry_run_prints_the_plan_of_a_huge_resolution(tmp_path):
+    r = _cli("render", "--dry-run", "-o", str(tmp_path / "out"), str(_write(tmp_path, 100_000, 100_000)))
+    assert r.returncode == 0, r.stderr
+    assert "memory: 100000x100000 needs about 1.0 TiB, over the budget" in r.stdout
+    assert "the render would be refused" in r.stdout
+    assert "out.exr" in r.stdout and "Traceback" not in r.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_dry_run_refuses_a_size_the_format_cannot_hold(tmp_path):
+    r = _cli("render", "--dry-run", "-o", str(tmp_path), str(_write(tmp_path, 70_000, 10, "ct", "x.ct")))
+    assert r.returncode == 2
+    err = [ln for ln in r.stderr.splitlines() if "error" in ln]
+    assert len(err) == 1 and "big.mi:3:3: x.ct: format 'ct' holds at most 65535x65535" in err[0]

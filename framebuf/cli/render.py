@@ -73,14 +73,21 @@ def run(args) -> int:
     if args.dry_run:
         print(scene.describe())
         if scene.camera is not None:
-            from ..scene.execute import plan_scene
+            from ..limits import format_bytes
+            from ..scene.execute import plan_render
 
-            planned, warnings = plan_scene(scene, Path(args.outdir))
-            for w in warnings:
+            plan = plan_render(scene, Path(args.outdir))
+            for w in plan.warnings:
                 print(f"framebuf render: warning: {w}", file=sys.stderr)
             rows = [{"file": str(p.path), "format": p.format, "buffers": ",".join(p.buffers),
-                     "when": p.when} for p in planned]
-            print("\nwould write (dry run, nothing written):")
+                     "when": p.when} for p in plan.files]
+            width, height = plan.resolution
+            over = plan.nbytes > plan.budget
+            print(f"\nmemory: {width}x{height} needs about {format_bytes(plan.nbytes)}, "
+                  f"{'over' if over else 'within'} the budget of {format_bytes(plan.budget)}"
+                  + ("; the render would be refused (FRAMEBUF_MEMORY_BUDGET changes the budget)"
+                     if over else ""))
+            print("would write (dry run, nothing written):")
             print(format_table(rows, ["file", "format", "buffers", "when"]) if rows else "(no files)")
         return 0
     if scene.camera is None:
