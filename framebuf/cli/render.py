@@ -55,6 +55,24 @@ class _Bar:
             self.bar.__exit__(None, None, None)
 
 
+def _compile_notice(source) -> None:
+    """Say once why the first render sits still: Numba compiles the sample source's and the
+    resolver's kernels (12-18 s for the demo) before the first row, and caches them on disk."""
+    import importlib
+
+    from ..progress import jit_cache_cold
+    from ..resolve import kernels
+
+    modules = [kernels]
+    try:
+        modules.append(importlib.import_module(type(source).__module__))
+    except ImportError:
+        pass
+    if jit_cache_cold(*modules):
+        print("framebuf render: compiling kernels (first run only, cached afterwards)",
+              file=sys.stderr, flush=True)
+
+
 def run(args) -> int:
     from ..scene import load
     from ..scene.execute import human_size, render_scene
@@ -100,6 +118,7 @@ def run(args) -> int:
         options[key.strip()] = value
     source = get_source(args.source, **options)
     outdir = Path(args.outdir)
+    _compile_notice(source)
     bar = _Bar()
     try:
         result = render_scene(scene, outdir, seed=args.seed, source=source, progress=bar)
@@ -108,18 +127,29 @@ def run(args) -> int:
     for w in result.warnings:
         print(f"framebuf render: warning: {w}", file=sys.stderr)
     rows = result.table()
+    removed = [{"file": str(p.name), "format": "null", "type": "-", "size": "(removed)"}
+               for p in result.removed]
+    preview = outdir / "preview.png"
+    written_paths = {f.path.resolve() for f in result.files}
     if args.preview:
         from ..preview import contact_sheet
 
-        path = contact_sheet(result.buffers, outdir / "preview.png")
+        path = contact_sheet(result.buffers, preview)
         rows.append({"file": path.name, "format": "png", "type": "rgb (preview)",
                      "size": human_size(path.stat().st_size)})
-    for removed in result.removed:
-        rows.append({"file": str(removed.name), "format": "null", "type": "-",
-                     "size": "(removed)"})
+    elif preview.resolve() not in written_paths:
+        from ..preview import is_contact_sheet
+
+        # a sheet from an earlier --preview run would pass for this render's picture
+        if is_contact_sheet(preview):
+            preview.unlink()
+            removed.append({"file": preview.name, "format": "png", "type": "rgb (preview)",
+                            "size": "(removed: stale, from an earlier --preview run)"})
     t = result.timings
+    gone = f", {len(removed)} removed" if removed else ""
     print(f"rendered {result.buffers.width}x{result.buffers.height}, {result.samples} samples "
-          f"with {args.source} in {t.get('total', 0.0):.2f} s; {len(result.files)} file(s) in "
-          f"{outdir}")
+          f"with {args.source} in {t.get('total', 0.0):.2f} s; {len(rows)} file(s) written{gone} "
+          f"in {outdir}")
+    rows += removed
     print(format_table(rows, ["file", "format", "type", "size"]) if rows else "no files written")
     return 0
