@@ -221,3 +221,57 @@ def test_cli_dry_run_refuses_a_size_the_format_cannot_hold(tmp_path):
     assert r.returncode == 2
     err = [ln for ln in r.stderr.splitlines() if "error" in ln]
     assert len(err) == 1 and "big.mi:3:3: x.ct: format 'ct' holds at most 65535x65535" in err[0]
+
+
+@pytest.mark.parametrize("filename, words", [
+    ("a\0b.exr", "holds a NUL character"),
+    ("x" * 300 + ".exr", "file systems hold at most 255 bytes a name"),
+    ("sub/" + "y" * 256 + "/z.exr", "at most 255 bytes"),
+])
+def test_impossible_output_name_is_refused_by_the_plan(filename, words, tmp_path):
+    # found by the scene fuzz: a NUL in a framebuffer filename escaped as ValueError
+    sc = scene.loads('camera "c"\n  resolution 8 8\n  framebuffer "b" datatype "rgba" filename "'
+                     + filename + '"\nend camera\n', filename="n.mi")
+    with pytest.raises(SceneError) as info:
+        plan_scene(sc, tmp_path)
+    assert (info.value.file, info.value.line) == ("n.mi", 3)
+    assert words in info.value.message
+
+
+# -- the scene fuzz: seeded mutants of every scene we have -----------------------------------------
+
+CORPUS_MI = REPO.parent / "shared" / "corpus" / "mi"
+
+
+def test_scene_fuzz_every_mutant_parses_or_is_refused_in_time():
+    from collections import Counter
+
+    from framebuf.testing import scene_fuzz as F
+
+    files = F.sources(CORPUS_MI, REPO / "scenes")
+    assert len(files) >= 10
+    count = 6 * len(files) * 5            # every mutation of every file, 5 times: 900 mutants, ~6 s
+    t0 = time.perf_counter()
+    outcomes = list(F.campaign(files, count, seed=15, cap=5.0))
+    elapsed = time.perf_counter() - t0
+    findings = [o for o in outcomes if o.result not in ("parsed", "refused")]
+    assert findings == []
+    assert max(o.seconds for o in outcomes) < 2.0
+    assert elapsed < 30
+    by_kind = Counter((o.kind, o.result) for o in outcomes)
+    for kind in F.MUTATIONS:  # each mutation reaches the error paths, most also parse
+        assert by_kind[kind, "refused"] > 0, kind
+    assert by_kind["truncate", "parsed"] > 0 and by_kind["huge", "parsed"] > 0
+
+
+def test_scene_fuzz_mutants_are_reproducible():
+    from framebuf.testing import scene_fuzz as F
+
+    files = F.sources(CORPUS_MI, REPO / "scenes")
+    a = [F.mutant(files, i, seed=3)[2] for i in range(0, 180, 7)]
+    b = [F.mutant(files, i, seed=3)[2] for i in range(0, 180, 7)]
+    assert a == b
+    assert a != [F.mutant(files, i, seed=4)[2] for i in range(0, 180, 7)]
+    # a nest mutant really nests past the parser's limit or right around it
+    nest = [F.mutant(files, i, 0)[2] for i in range(len(files) * 4, len(files) * 5)]
+    assert all(t.count("[") + t.count("{") >= 99 for t in nest)

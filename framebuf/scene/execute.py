@@ -72,6 +72,9 @@ from .model import (
 STORAGE_CHANNELS = {"colour": "rgba", "depth": "z", "normal": "n", "motion": "m", "label": "tag",
                     "coverage": "coverage"}
 
+#: bytes in one file or folder name on Linux, macOS and Windows file systems
+NAME_MAX = 255
+
 #: legacy ``output`` option -> write option.
 _LEGACY_OPTIONS = {"quality": "quality", "compress": "compression", "dpi": "dpi", "dod": "dod"}
 
@@ -248,6 +251,13 @@ class _Execution:
 
     def _target(self, filename: str, location) -> Path:
         name = str(filename)
+        # refused in the plan, not by the OS after rendering (a NUL made pathlib raise ValueError)
+        if "\0" in name:
+            raise _loc_error(location, f"file name {name[:40]!r} holds a NUL character", self.scene)
+        long = [part for part in re.split(r"[\\/]", name) if len(part.encode("utf-8", "replace")) > NAME_MAX]
+        if long:
+            raise _loc_error(location, f"file name {long[0][:40]!r}... is {len(long[0])} characters; "
+                                       f"file systems hold at most {NAME_MAX} bytes a name", self.scene)
         foreign = "\\" in name or re.match(r"^[A-Za-z]:", name) is not None
         p = Path(name)
         if foreign or p.is_absolute() or ".." in p.parts:
