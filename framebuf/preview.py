@@ -37,6 +37,10 @@ _VISUALISERS = {
 }
 
 
+#: the PNG Software text of a contact sheet (see is_contact_sheet)
+SHEET_SOFTWARE = "framebuf contact sheet"
+
+
 def tile_size(width: int, height: int, thumb: int = THUMB) -> tuple[int, int]:
     """Size of one buffer's picture on the sheet."""
     return thumb, max(1, int(round(height * thumb / width)))
@@ -98,7 +102,7 @@ def contact_sheet(buffers, path, *, thumb: int = THUMB, names=None) -> Path:
 
     ``names`` optionally restricts and orders the buffers. Returns the path written.
     """
-    from PIL import Image, ImageDraw, ImageFont
+    from PIL import Image, ImageDraw, ImageFont, PngImagePlugin
 
     from .io import atomic_output
 
@@ -128,6 +132,20 @@ def contact_sheet(buffers, path, *, thumb: int = THUMB, names=None) -> Path:
         caption = f"{buf.name or '(unnamed)'} ({buf.datatype.name})"
         draw.text((x + 2, y + th + 2), caption, fill=(230, 230, 230), font=font)
     path = Path(path)
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Software", SHEET_SOFTWARE)   # how a later render knows the sheet is its own
     with atomic_output(path) as tmp:
-        sheet.save(tmp, format="PNG")
+        sheet.save(tmp, format="PNG", pnginfo=info)
     return path
+
+
+def is_contact_sheet(path) -> bool:
+    """True when ``path`` is a PNG :func:`contact_sheet` wrote (its Software text chunk), so
+    ``framebuf render`` may remove a stale one and never a picture of the user's own."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as im:
+            return im.format == "PNG" and im.text.get("Software") == SHEET_SOFTWARE
+    except (OSError, UnidentifiedImageError, ValueError):
+        return False

@@ -92,3 +92,18 @@ def test_copy_and_apply_refuse_what_would_surprise(tmp_path, capsys):
     # -o is the output in copy too, as everywhere else
     assert main(["copy", str(src), "-o", str(tmp_path / "d.exr"), "--buffer", "depth"]) == 0
     assert framebuf.read(tmp_path / "d.exr").names == ["depth"]
+
+
+@pytest.mark.parametrize("columns", [80, 120])
+def test_formats_fits_the_terminal(columns, capsys, monkeypatch):
+    import os
+    import shutil
+
+    monkeypatch.setattr(shutil, "get_terminal_size", lambda *a, **k: os.terminal_size((columns, 24)))
+    assert main(["formats"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert max(map(len, lines)) <= columns
+    assert lines[0].split() == ["format", "ext", "rw", "types", "compression", "options", "description"]
+    from framebuf.plugins import registry
+    firsts = {line.split()[0] for line in lines[2:] if line[:1].strip()}
+    assert firsts == set(registry().formats)   # every format still starts a row

@@ -224,3 +224,73 @@ def test_copy_to_a_folder_is_one_line(tmp_path, capsys):
     assert run_cli(tmp_path / "good.png", tmp_path / "dir.png") == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("framebuf copy: error:") and err.count("\n") == 0
+
+
+# -- issue 15: temporary files of killed writers --------------------------------------------------
+
+def _dead_pid():
+    import subprocess
+    import sys
+
+    p = subprocess.Popen([sys.executable, "-c", "pass"])
+    p.wait()
+    return p.pid
+
+
+def test_temporary_name_carries_host_and_pid(tmp_path):
+    import os
+
+    from framebuf._atomic import _PART, atomic_output, host_tag
+
+    with atomic_output(tmp_path / "a.b.png") as tmp:
+        name = os.path.basename(tmp)
+        m = _PART.match(name)
+        assert m and name.startswith(".a.b.png.")
+        assert (m["host"], int(m["pid"])) == (host_tag(), os.getpid())
+        open(tmp, "wb").write(b"x")
+    assert (tmp_path / "a.b.png").read_bytes() == b"x"
+    assert [p.name for p in tmp_path.iterdir()] == ["a.b.png"]
+
+
+def test_a_later_write_removes_parts_of_dead_writers_only(tmp_path):
+    import os
+
+    from framebuf._atomic import atomic_output, host_tag
+
+    host, dead = host_tag(), _dead_pid()
+    stale = tmp_path / f".out.exr.{host}.{dead}.k3j_x9.part"
+    live = tmp_path / f".out.exr.{host}.{os.getppid()}.aaaaaa.part"
+    elsewhere = tmp_path / f".out.exr.otherhost.{dead}.bbbbbb.part"
+    legacy = tmp_path / ".out.exr.cc1234.part"          # before host and pid were in the name
+    for p in (stale, live, elsewhere, legacy):
+        p.write_bytes(b"partial")
+    with atomic_output(tmp_path / "out.exr") as tmp:
+        open(tmp, "wb").write(b"new")
+    assert not stale.exists()
+    assert live.exists() and elsewhere.exists() and legacy.exists()
+    assert (tmp_path / "out.exr").read_bytes() == b"new"
+
+
+def test_part_left_by_a_killed_process_is_cleaned_by_the_next_write(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from framebuf._atomic import atomic_output
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    child = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time\nfrom framebuf._atomic import atomic_output\n"
+         f"with atomic_output({str(tmp_path / 'shot.png')!r}) as t:\n"
+         "    open(t, 'wb').write(b'half'); print(t, flush=True); time.sleep(60)\n"],
+        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": root})
+    part = child.stdout.readline().strip()
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    assert os.path.exists(part) and f".{child.pid}." in os.path.basename(part)
+    with atomic_output(tmp_path / "shot.png") as tmp:
+        open(tmp, "wb").write(b"whole")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["shot.png"]

@@ -131,3 +131,82 @@ def test_command_line_entry_point(scene_file, tmp_path):
                           capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert proc.returncode == 2
     assert len(proc.stderr.strip().splitlines()) == 1 and f"{bad}:3:1: expected the y resolution" in proc.stderr
+
+
+# -- issue 15: stale preview, closing count, first-run notice, -o naming a file -----------------
+
+def _table_rows(lines):
+    return {line.split()[0]: line for line in lines[3:] if line.strip()}
+
+
+def test_closing_count_matches_the_rows_listed(scene_file, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["render", str(scene_file), "-o", str(out), "--preview"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    rows = _table_rows(lines)
+    # 4 scene files + the preview: the count once said 4 and the table listed 5
+    assert len(rows) == 5 and "preview.png" in rows
+    assert "; 5 file(s) written in" in lines[0]
+
+
+def test_run_without_preview_removes_its_stale_sheet(scene_file, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["render", str(scene_file), "-o", str(out), "--preview"]) == 0
+    assert (out / "preview.png").exists()
+    capsys.readouterr()
+    assert main(["render", str(scene_file), "-o", str(out)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert not (out / "preview.png").exists()
+    assert "; 4 file(s) written, 1 removed in" in lines[0]
+    assert "(removed: stale, from an earlier --preview run)" in _table_rows(lines)["preview.png"]
+    assert len(_table_rows(lines)) == 5
+
+
+def test_a_preview_png_of_the_users_own_is_kept(scene_file, tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    Image.new("RGB", (4, 4)).save(out / "preview.png")
+    assert main(["render", str(scene_file), "-o", str(out)]) == 0
+    assert (out / "preview.png").exists()
+    assert "preview.png" not in capsys.readouterr().out
+
+
+def test_outdir_naming_an_existing_file_is_one_line(scene_file, tmp_path):
+    target = tmp_path / "taken"
+    target.write_text("x")
+    r = subprocess.run([sys.executable, "-m", "framebuf", "render", str(scene_file), "-o", str(target)],
+                       capture_output=True, text=True, env={**__import__("os").environ,
+                                                             "PYTHONPATH": str(ROOT)})
+    assert r.returncode == 2
+    assert r.stderr.strip().splitlines() == [f"framebuf render: error: {target}: exists and is not a folder"]
+    assert target.read_text() == "x"
+
+
+def test_first_run_notice_tracks_the_numba_cache(tmp_path, monkeypatch):
+    # a module of one cached kernel: cold before its first call, warm after
+    import importlib
+
+    from framebuf.progress import jit_cache_cold
+
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "cache"))
+    (tmp_path / "fb_notice_probe.py").write_text(
+        "from numba import njit\n\n@njit(cache=True)\ndef twice(x):\n    return 2 * x\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import numba.core.config as nconfig
+    monkeypatch.setattr(nconfig, "CACHE_DIR", str(tmp_path / "cache"))
+    probe = importlib.import_module("fb_notice_probe")
+    assert jit_cache_cold(probe) is True
+    assert probe.twice(3) == 6
+    assert jit_cache_cold(probe) is False
+
+
+def test_render_prints_the_compile_notice_when_cold(scene_file, tmp_path, capsys, monkeypatch):
+    import framebuf.progress as progress
+
+    monkeypatch.setattr(progress, "jit_cache_cold", lambda *modules: True)
+    assert main(["render", str(scene_file), "-o", str(tmp_path / "o")]) == 0
+    err = capsys.readouterr().err
+    assert "framebuf render: compiling kernels (first run only, cached afterwards)" in err
+    monkeypatch.setattr(progress, "jit_cache_cold", lambda *modules: False)
+    assert main(["render", str(scene_file), "-o", str(tmp_path / "o")]) == 0
+    assert "compiling" not in capsys.readouterr().err

@@ -1,6 +1,7 @@
 """framebuf formats: the format table, generated from the plugin registry."""
 
 import json
+import shutil
 
 from ..plugins import registry
 from ._table import format_table
@@ -48,5 +49,6 @@ def run(args) -> int:
                 print(f"  notes: {notes}")
             print()
     else:
-        print(format_table(rows))
+        # 315 columns unwrapped: narrow the wide columns to the terminal (80 when piped)
+        print(format_table(rows, width=shutil.get_terminal_size().columns))
     return 0

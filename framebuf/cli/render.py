@@ -105,6 +105,24 @@ def _is_batch(args) -> bool:
     return one.startswith("@") or Path(one).is_dir() or any(c in one for c in "*?[")
 
 
+def _compile_notice(source) -> None:
+    """Say once why the first render sits still: Numba compiles the sample source's and the
+    resolver's kernels (12-18 s for the demo) before the first row, and caches them on disk."""
+    import importlib
+
+    from ..progress import jit_cache_cold
+    from ..resolve import kernels
+
+    modules = [kernels]
+    try:
+        modules.append(importlib.import_module(type(source).__module__))
+    except ImportError:
+        pass
+    if jit_cache_cold(*modules):
+        print("framebuf render: compiling kernels (first run only, cached afterwards)",
+              file=sys.stderr, flush=True)
+
+
 def run(args) -> int:
     options = _source_options(args.source_option)
     if _is_batch(args):
@@ -128,20 +146,28 @@ def _run_one(args, options: dict) -> int:
     if args.dry_run:
         print(scene.describe())
         if scene.camera is not None:
-            from ..scene.execute import plan_scene
+            from ..limits import format_bytes
+            from ..scene.execute import plan_render
 
-            planned, warnings = plan_scene(scene, Path(args.outdir))
-            for w in warnings:
+            plan = plan_render(scene, Path(args.outdir))
+            for w in plan.warnings:
                 print(f"framebuf render: warning: {w}", file=sys.stderr)
             rows = [{"file": str(p.path), "format": p.format, "buffers": ",".join(p.buffers),
-                     "when": p.when} for p in planned]
-            print("\nwould write (dry run, nothing written):")
+                     "when": p.when} for p in plan.files]
+            width, height = plan.resolution
+            over = plan.nbytes > plan.budget
+            print(f"\nmemory: {width}x{height} needs about {format_bytes(plan.nbytes)}, "
+                  f"{'over' if over else 'within'} the budget of {format_bytes(plan.budget)}"
+                  + ("; the render would be refused (FRAMEBUF_MEMORY_BUDGET changes the budget)"
+                     if over else ""))
+            print("would write (dry run, nothing written):")
             print(format_table(rows, ["file", "format", "buffers", "when"]) if rows else "(no files)")
         return 0
     if scene.camera is None:
         raise FramebufError(f"{scene.path}: the scene has no camera; nothing to render")
     source = get_source(args.source, **options)
     outdir = Path(args.outdir)
+    _compile_notice(source)
     bar = _Bar()
     try:
         result = render_scene(scene, outdir, seed=args.seed, source=source, progress=bar)
@@ -150,18 +176,29 @@ def _run_one(args, options: dict) -> int:
     for w in result.warnings:
         print(f"framebuf render: warning: {w}", file=sys.stderr)
     rows = result.table()
+    removed = [{"file": str(p.name), "format": "null", "type": "-", "size": "(removed)"}
+               for p in result.removed]
+    preview = outdir / "preview.png"
+    written_paths = {f.path.resolve() for f in result.files}
     if args.preview:
         from ..preview import contact_sheet
 
-        path = contact_sheet(result.buffers, outdir / "preview.png")
+        path = contact_sheet(result.buffers, preview)
         rows.append({"file": path.name, "format": "png", "type": "rgb (preview)",
                      "size": human_size(path.stat().st_size)})
-    for removed in result.removed:
-        rows.append({"file": str(removed.name), "format": "null", "type": "-",
-                     "size": "(removed)"})
+    elif preview.resolve() not in written_paths:
+        from ..preview import is_contact_sheet
+
+        # a sheet from an earlier --preview run would pass for this render's picture
+        if is_contact_sheet(preview):
+            preview.unlink()
+            removed.append({"file": preview.name, "format": "png", "type": "rgb (preview)",
+                            "size": "(removed: stale, from an earlier --preview run)"})
     t = result.timings
+    gone = f", {len(removed)} removed" if removed else ""
     print(f"rendered {result.buffers.width}x{result.buffers.height}, {result.samples} samples "
-          f"with {args.source} in {t.get('total', 0.0):.2f} s; {len(result.files)} file(s) in "
-          f"{outdir}")
+          f"with {args.source} in {t.get('total', 0.0):.2f} s; {len(rows)} file(s) written{gone} "
+          f"in {outdir}")
+    rows += removed
     print(format_table(rows, ["file", "format", "type", "size"]) if rows else "no files written")
     return 0

@@ -58,8 +58,9 @@ import numpy as np
 from .. import io as fbio
 from . import _deep_output
 from ..buffers import EMPTY_VALUE, FileProperties, FrameBuffer, FrameBufferSet, empty_storage
-from ..datatypes import DataType, datatype
+from ..datatypes import STORAGE_COMPONENTS, DataType, datatype
 from ..errors import FramebufError, SceneError
+from ..limits import check_allocation
 from ..resolve import Filter, Resolver
 from ..resolve.resolver import KIND_BY_NAME
 from .model import (
@@ -70,6 +71,9 @@ from .model import (
 #: the resolver channel that fills each standard storage.
 STORAGE_CHANNELS = {"colour": "rgba", "depth": "z", "normal": "n", "motion": "m", "label": "tag",
                     "coverage": "coverage"}
+
+#: bytes in one file or folder name on Linux, macOS and Windows file systems
+NAME_MAX = 255
 
 #: legacy ``output`` option -> write option.
 _LEGACY_OPTIONS = {"quality": "quality", "compress": "compression", "dpi": "dpi", "dod": "dod"}
@@ -247,6 +251,13 @@ class _Execution:
 
     def _target(self, filename: str, location) -> Path:
         name = str(filename)
+        # refused in the plan, not by the OS after rendering (a NUL made pathlib raise ValueError)
+        if "\0" in name:
+            raise _loc_error(location, f"file name {name[:40]!r} holds a NUL character", self.scene)
+        long = [part for part in re.split(r"[\\/]", name) if len(part.encode("utf-8", "replace")) > NAME_MAX]
+        if long:
+            raise _loc_error(location, f"file name {long[0][:40]!r}... is {len(long[0])} characters; "
+                                       f"file systems hold at most {NAME_MAX} bytes a name", self.scene)
         foreign = "\\" in name or re.match(r"^[A-Za-z]:", name) is not None
         p = Path(name)
         if foreign or p.is_absolute() or ".." in p.parts:
@@ -349,7 +360,14 @@ class _Execution:
         from ..sources.raycast import DEFAULT_RESOLUTION
 
         geo_res = cam.resolution or DEFAULT_RESOLUTION  # mental ray's default, as the ray caster
-        self.fbs = fbs = FrameBufferSet(int(geo_res[0]), int(geo_res[1]))
+        self.resolution = (int(geo_res[0]), int(geo_res[1]))
+        if self.resolution[0] <= 0 or self.resolution[1] <= 0:
+            raise _loc_error(cam.location, f"resolution {self.resolution[0]} "
+                                           f"{self.resolution[1]} is not positive", self.scene)
+        # A dry plan builds every buffer at 1x1: the same statements, checks and buffer layout at
+        # no cost (20000x20000 took 16 s and 6 GB just to print a plan); the full-size bytes are
+        # computed from it by planned_bytes().
+        self.fbs = fbs = FrameBufferSet(1, 1) if self.dry else FrameBufferSet(*self.resolution)
         self.steps: list = []          # ("shader", ShaderOutput) | ("file", _FileJob)
         self.deferred: list[_FileJob] = []
         if cam.mode == "legacy":
@@ -437,6 +455,43 @@ class _Execution:
             self._check_cryptomatte_job(job, decls)
             self._check_job(job)
             self.deferred.append(job)
+        self._check_sizes()
+
+    def _check_sizes(self) -> None:
+        """Refuse a resolution a planned file's format cannot hold, before any rendering, with
+        the check the writer applies (``framebuf.io.check_size``, the spec's ``max_width`` and
+        ``max_height``): one fact, found 23 s and 10 GB earlier than the writer would."""
+        w, h = self.resolution
+        for job in [j for kind, j in self.steps if kind == "file"] + self.deferred:
+            if job.null is not None:
+                continue
+            try:
+                fbio.check_size(job.spec, w, h)
+            except FramebufError as exc:
+                raise _loc_error(job.location, f"{job.path.name}: {exc}", self.scene) from None
+
+    def planned_bytes(self) -> int:
+        """Bytes the render will hold at full resolution: every distinct buffer array, plus the
+        resolver's accumulators (float64 sums, weights and the box-filter pass: about
+        16 * (components + 2) bytes a pixel per rendered channel - an estimate, the exact
+        figure depends on the filter)."""
+        arrays = {id(a): a for a in list(self.fbs._storages.values()) + list(self.alt_storage.values())}
+        for buf in self.fbs:
+            arrays.setdefault(id(buf.storage), buf.storage)
+        w, h = self.resolution
+        per_pixel = sum(a.nbytes // max(a.shape[0] * a.shape[1], 1) for a in arrays.values())
+        for storage, _flag in self.sampled:
+            if storage in STORAGE_CHANNELS:
+                per_pixel += 16 * (STORAGE_COMPONENTS[storage] + 2)
+        per_pixel += 16 * len(self.crypto)   # id/weight pairs per Cryptomatte layer
+        return per_pixel * w * h
+
+    def check_budget(self) -> int:
+        """Refuse a plan whose buffers exceed the memory budget (``framebuf.limits``)."""
+        nbytes = self.planned_bytes()
+        w, h = self.resolution
+        check_allocation(nbytes, f"rendering {w}x{h} ({len(self.fbs)} buffers)")
+        return nbytes
 
     def _plan_cryptomatte(self, decl: FrameBufferDecl, fprops: FileProperties) -> None:
         from .cryptomatte import plan_layer
@@ -623,6 +678,10 @@ class _Execution:
 
     def run(self, source) -> RenderResult:
         t_start = time.perf_counter()
+        # plan at 1x1 first: every check and the memory budget before a full-size array exists
+        probe = _Execution(self.scene, self.outdir, self.seed, None, dry=True)
+        probe.plan()
+        probe.check_budget()
         self.plan()
         try:
             for stub in self.nulls:
@@ -654,6 +713,17 @@ class _Execution:
                             self.removed, samples, self.timings, self.shaders_run)
 
 
+class Plan(NamedTuple):
+    """What :func:`plan_scene` found: the files, the execution warnings, the resolution and the
+    estimated bytes the render would hold (``planned_bytes``) against the memory budget."""
+
+    files: list
+    warnings: list[str]
+    resolution: tuple[int, int]
+    nbytes: int
+    budget: int
+
+
 class PlannedFile(NamedTuple):
     """A file a render would write: ``when`` is ``"in sequence"`` (a legacy file statement, at
     its camera position) or ``"after shaders"`` (a named buffer)."""
@@ -673,13 +743,25 @@ def plan_scene(scene: Scene, outdir) -> tuple[list[PlannedFile], list[str]]:
     """
     if scene.camera is None:
         raise SceneError(scene.path, 1, 1, "the scene has no camera: nothing to render")
+    plan = plan_render(scene, outdir)
+    return plan.files, plan.warnings
+
+
+def plan_render(scene: Scene, outdir) -> Plan:
+    """:func:`plan_scene` with the resolution and memory estimate; allocates no frame buffer
+    and refuses nothing for size beyond the formats' limits (the caller compares ``nbytes``
+    with ``budget``, so a dry run can show an over-budget plan)."""
+    from ..limits import memory_budget
+
+    if scene.camera is None:
+        raise SceneError(scene.path, 1, 1, "the scene has no camera: nothing to render")
     ex = _Execution(scene, Path(outdir), 0, None, dry=True)
     ex.plan()
     planned = [PlannedFile(job.path, job.spec.name, tuple(job.buffer_names), "in sequence")
                for kind, job in ex.steps if kind == "file"]
     planned += [PlannedFile(job.path, job.spec.name, tuple(job.buffer_names), "after shaders")
                 for job in ex.deferred]
-    return planned, ex.warnings
+    return Plan(planned, ex.warnings, ex.resolution, ex.planned_bytes(), memory_budget())
 
 
 def render_scene(scene, outdir, *, seed: int = 0, source="raycast", progress=None) -> RenderResult:

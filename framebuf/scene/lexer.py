@@ -67,26 +67,33 @@ class Token:
 
 # One match per token: blank space and comments before it are swallowed by the same match, which
 # halves the Python-level work on the large mesh blocks of exported scenes.
+# Every repetition is possessive (``*+``, ``++``): the blank-space prefix used to be
+# ``(?:[ ...]+|#...)*``, a nested quantifier, so a run of n blanks before a character no
+# alternative accepts was split 2**n ways before the match failed (26 blanks took over 10 s).
+# Possessive groups never give characters back, so a failed match costs one pass over the run.
 _TOKEN_RE = re.compile(
     r"""
-    (?:[ \t\f\v\r\n]+|\#[^\n]*)*
+    (?:[ \t\f\v\r\n]++|\#[^\n]*+)*+
     (?:
-      (?P<string>"(?:[^"\\]|\\.)*")
-    | (?P<number>[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
+      (?P<string>"(?:[^"\\]++|\\.)*+")
+    | (?P<number>[+-]?+(?:\d++(?:\.\d*+)?+|\.\d++)(?:[eE][+-]?+\d++)?+)
     | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
     | (?P<punct>[()\[\]{},=])
     | (?P<directive>\$[A-Za-z_]+)
-    | (?P<angle><[^>\n]*>)
-    | (?P<bytes>'[0-9A-Fa-f \t\r\n]*')
+    | (?P<angle><[^>\n]*+>)
+    | (?P<bytes>'[0-9A-Fa-f \t\r\n]*+')
     | (?P<eof>\Z)
     )
     """,
     re.VERBOSE | re.DOTALL,
 )
+# Integers longer than this are refused: far beyond any count or size, and below the 4300 digits
+# where Python's int() itself raises ValueError.
+MAX_INT_DIGITS = 100
 _NUMBER_TAIL = re.compile(r"[A-Za-z0-9_.]")
-_JUNK = re.compile(r"[A-Za-z0-9_.+-]*")
+_JUNK = re.compile(r"[A-Za-z0-9_.+-]*+")
 _ESCAPE = re.compile(r'\\([\\"])')
-_SKIP = re.compile(r"(?:[ \t\f\v\r\n]+|\#[^\n]*)*")
+_SKIP = re.compile(r"(?:[ \t\f\v\r\n]++|\#[^\n]*+)*+")
 
 
 def tokenize(text: str, file: str = "<string>") -> list[Token]:
@@ -125,6 +132,10 @@ def tokenize(text: str, file: str = "<string>") -> list[Token]:
             line, col = where(start)
             if "." in s or "e" in s or "E" in s:
                 append(Token(FLOAT, float(s), file, line, col))
+            elif len(s) > MAX_INT_DIGITS:
+                # int() refuses over 4300 digits (ValueError); nothing in a scene needs 20
+                raise SceneError(file, line, col, f"number {s[:20]}... has {len(s)} digits, "
+                                 f"more than {MAX_INT_DIGITS}")
             else:
                 append(Token(INT, int(s), file, line, col))
             continue
@@ -158,6 +169,11 @@ def tokenize(text: str, file: str = "<string>") -> list[Token]:
 FOREIGN_INCLUDE_SUFFIXES = (".msl", ".xmsl", ".mdl")
 
 MAX_INCLUDE_DEPTH = 32
+
+
+def _short(text: str, keep: int = 60) -> str:
+    """A name cut for an error message (a 300-character include would fill the terminal)."""
+    return text if len(text) <= keep else f"{text[:keep - 3]}... ({len(text)} characters)"
 
 
 class _Frame:
@@ -305,14 +321,23 @@ class TokenStream:
         dirs = (self.include_path + local) if arg.kind == ANGLE else (local + self.include_path)
         found = None
         p = Path(name)
-        if p.is_absolute():
-            found = p if p.is_file() else None
-        else:
-            for d in dirs:
-                cand = d / name
-                if cand.is_file():
-                    found = cand
-                    break
+        # A name no file system can hold (too long, a NUL byte) is an error in the scene even when
+        # missing includes are only warnings: no installation could supply it.
+        try:
+            if "\0" in name:  # pathlib answers "not a file" rather than refusing it
+                raise ValueError("it holds a NUL character")
+            if p.is_absolute():
+                found = p if p.is_file() else None
+            else:
+                for d in dirs:
+                    cand = d / name
+                    if cand.is_file():
+                        found = cand
+                        break
+        except (OSError, ValueError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise SceneError(tok.file, tok.line, tok.col,
+                             f"$include {_short(shown)}: not a possible file name ({reason})") from None
         if found is None:
             searched = ", ".join(str(d) for d in dirs)
             msg = f"$include {shown}: file not found (searched {searched})"

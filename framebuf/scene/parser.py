@@ -31,6 +31,9 @@ from .model import (
     ShaderRef,
 )
 
+#: How deep arrays and structs may nest, in values and in ``declare shader`` (see Parser._enter).
+MAX_NESTING = 100
+
 BOOL_WORDS = {"on": True, "off": False, "true": True, "false": False}
 
 # Top-level keywords whose statement is a block closed by ``end KEYWORD``.
@@ -154,6 +157,7 @@ class Parser:
         self.skipped: Counter = scene.skipped
         self._incremental = False
         self._instances: dict[str, str] = {}  # instance name -> item name (cameras are found this way)
+        self._depth = 0  # open nested values / struct declarations (see _enter)
 
     # -- token helpers ------------------------------------------------------------------------------
     def peek(self, k=0):
@@ -316,10 +320,12 @@ class Parser:
         if self.is_punct(tok, "["):
             open_tok = self.next()
             items = []
+            self._enter(open_tok)
             while True:
                 t = self.peek()
                 if self.is_punct(t, "]"):
                     self.next()
+                    self._depth -= 1
                     return items
                 if self.is_punct(t, ","):
                     self.next()
@@ -328,9 +334,20 @@ class Parser:
                     self.error(t, f"']' to close '[' at line {open_tok.line}, column {open_tok.col}")
                 items.append(self.parse_value())
         if self.is_punct(tok, "{"):
-            self.next()
-            return self.parse_param_list("}")
+            self._enter(self.next())
+            params = self.parse_param_list("}")
+            self._depth -= 1
+            return params
         self.error(tok, "a parameter value")
+
+    def _enter(self, open_tok):
+        """Count one more open array, struct value or struct declaration. The parser descends
+        recursively into each, so without a limit 3000 nested '[' ended in RecursionError; real
+        scenes nest a handful deep. (An error leaves the count high: the parse is over anyway.)"""
+        self._depth += 1
+        if self._depth > MAX_NESTING:
+            raise SceneError(open_tok.file, open_tok.line, open_tok.col,
+                             f"'{open_tok.value}' nested more than {MAX_NESTING} deep")
 
     def parse_param_list(self, closer=")"):
         """``"name" value, ...`` up to ``closer`` (the opener already consumed); a trailing comma is fine."""
@@ -827,8 +844,9 @@ class Parser:
         if typ == "struct":
             if not named and self.peek().kind == L.STRING:
                 self.next()  # struct "name" { } as return type: name ignored
-            self.expect_punct("{", "to open the struct members")
+            self._enter(self.expect_punct("{", "to open the struct members"))
             p.fields = self.param_decls("}")
+            self._depth -= 1
         if named and self.is_word(self.peek(), "default"):
             self.next()
             p.default = self.parse_value()
