@@ -365,13 +365,14 @@ def _colour_kernel(src, view, clip_mode, unpremult, desat, inv_gamma, levels, no
                 out[i, j] = 0
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _clip_pixel(src, p, clip_mode):
     """One RGBA pixel of flat ``src`` at ``p``, NaN to 0 and clipped by ``clip_mode``.
 
     The three clip modes are one expression with selects (the colour's ceiling is alpha's clip in
     mode 1, else 1; alpha is raised to the colour's maximum in mode 0, else clipped): a branch per
-    mode inside the loop kept LLVM from vectorising it and cost 4x.
+    mode inside the loop kept LLVM from vectorising it and cost 4x. A plain call, which LLVM
+    inlines: Numba's own inlining (inline="always") doubled the kernels' compile time.
     """
     zero = np.float32(0.0)
     one = np.float32(1.0)
@@ -392,33 +393,39 @@ def _clip_pixel(src, p, clip_mode):
     return r, g, b, a
 
 
+# The writers' hot path: colorclip and quantise RGBA with every other option at its default.
+# ``src`` is the flat float32 RGBA samples, ``out`` the flat output samples. Same arithmetic as
+# _colour_kernel, with the option branches gone so the loop stays in registers (about 6x
+# faster). One kernel per output layout, chosen in Python: a layout branch inside the loop
+# stopped vectorisation (4x), and separate kernels compile only the layouts a process writes.
+
 @njit(cache=True)
-def _clip_quantise_kernel(src, layout, clip_mode, levels, out):
-    """The writers' hot path: colorclip and quantise RGBA with every other option at its default.
-    ``src`` is the flat float32 RGBA samples, ``out`` the flat output samples; layout 0 = RGBA,
-    1 = RGB, 2 = A. Same arithmetic as :func:`_colour_kernel`, with the option branches gone so
-    the loop stays in registers (about 6x faster). One loop per layout: a layout branch inside
-    the loop also stopped vectorisation (4x).
-    """
-    n = src.shape[0] // 4
+def _quantise_rgba(src, clip_mode, levels, out):
     half = np.float32(0.5)
-    if layout == 0:
-        for i in range(n):
-            r, g, b, a = _clip_pixel(src, 4 * i, clip_mode)
-            out[4 * i] = np.int32(r * levels + half)
-            out[4 * i + 1] = np.int32(g * levels + half)
-            out[4 * i + 2] = np.int32(b * levels + half)
-            out[4 * i + 3] = np.int32(a * levels + half)
-    elif layout == 1:
-        for i in range(n):
-            r, g, b, a = _clip_pixel(src, 4 * i, clip_mode)
-            out[3 * i] = np.int32(r * levels + half)
-            out[3 * i + 1] = np.int32(g * levels + half)
-            out[3 * i + 2] = np.int32(b * levels + half)
-    else:
-        for i in range(n):
-            r, g, b, a = _clip_pixel(src, 4 * i, clip_mode)
-            out[i] = np.int32(a * levels + half)
+    for i in range(src.shape[0] // 4):
+        r, g, b, a = _clip_pixel(src, 4 * i, clip_mode)
+        out[4 * i] = np.int32(r * levels + half)
+        out[4 * i + 1] = np.int32(g * levels + half)
+        out[4 * i + 2] = np.int32(b * levels + half)
+        out[4 * i + 3] = np.int32(a * levels + half)
+
+
+@njit(cache=True)
+def _quantise_rgb(src, clip_mode, levels, out):
+    half = np.float32(0.5)
+    for i in range(src.shape[0] // 4):
+        r, g, b, a = _clip_pixel(src, 4 * i, clip_mode)
+        out[3 * i] = np.int32(r * levels + half)
+        out[3 * i + 1] = np.int32(g * levels + half)
+        out[3 * i + 2] = np.int32(b * levels + half)
+
+
+@njit(cache=True)
+def _quantise_alpha(src, clip_mode, levels, out):
+    half = np.float32(0.5)
+    for i in range(src.shape[0] // 4):
+        r, g, b, a = _clip_pixel(src, 4 * i, clip_mode)
+        out[i] = np.int32(a * levels + half)
 
 
 @njit(cache=True)
@@ -467,7 +474,8 @@ def to_half(values: np.ndarray) -> np.ndarray:
     return out.view(np.float16)
 
 
-LAYOUTS = {(0, 1, 2, 3): 0, (0, 1, 2): 1, (3,): 2}
+#: output view (RGBA component indices) -> its quantise kernel
+LAYOUTS = {(0, 1, 2, 3): _quantise_rgba, (0, 1, 2): _quantise_rgb, (3,): _quantise_alpha}
 
 
 def _quantise_colour(v: np.ndarray, dst: DataType, opts: ConvertOptions) -> np.ndarray:
@@ -483,8 +491,8 @@ def _quantise_colour(v: np.ndarray, dst: DataType, opts: ConvertOptions) -> np.n
     simple = (c == 4 and opts.premultiplied_output and not opts.desaturate and opts.gamma == 1.0
               and not opts.dither and dst.view in LAYOUTS)
     if simple:
-        _clip_quantise_kernel(src.reshape(-1), LAYOUTS[dst.view], CLIP_CODES[opts.colorclip],
-                              np.float32(levels), out.reshape(-1))
+        LAYOUTS[dst.view](src.reshape(-1), CLIP_CODES[opts.colorclip], np.float32(levels),
+                          out.reshape(-1))
         return out.reshape(h, w, len(view))
     _colour_kernel(src, view, CLIP_CODES[opts.colorclip], not opts.premultiplied_output,
                    bool(opts.desaturate), np.float32(1.0 / opts.gamma), np.float32(levels), noise, out)
