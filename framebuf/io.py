@@ -57,10 +57,17 @@ def find_format(filetype: str | None = None, path=None, for_reading: bool = Fals
     p = Path(path)
     suffixes = [s.lower().lstrip(".") for s in p.suffixes]
     ext = suffixes[-1] if suffixes else ""
-    by_ext = [s for s in table.values() if ext and ext in s.extensions]
+    # the formats of this extension only: the registry imports a format's module on first use
+    by_ext = table.with_extension(ext) if ext and hasattr(table, "with_extension") else \
+        [s for s in table.values() if ext and ext in s.extensions]
     if for_reading and p.exists():
         with open(p, "rb") as fh:
             head = fh.read(64)
+        # a format of the extension that recognises the bytes wins (as below), and needs no
+        # other format imported to sniff
+        confirmed = [s for s in by_ext if s.sniff and s.can_read and _safe_sniff(s, head)]
+        if confirmed:
+            return confirmed[0]
         sniffed = [s for s in table.values() if s.sniff and s.can_read and _safe_sniff(s, head)]
         if by_ext and any(s in sniffed for s in by_ext):
             return next(s for s in by_ext if s in sniffed)

@@ -108,8 +108,10 @@ def _x_row(row, w, comps, o):
         _border_pixel(row, w, comps, width, r, x, o)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _border_pixel(row, w, comps, width, r, x, o):
+    # a plain call: border pixels are few, and Numba-inlining this twice into _x_row cost more
+    # compile time than the call costs at run time
     norm = 0.0
     for k in range(w.shape[0]):
         xx = x + k - r

@@ -6,13 +6,15 @@ import sys
 import warnings
 from pathlib import Path
 
-from ..buffers import FrameBufferSet
+from typing import TYPE_CHECKING
+
 from ..errors import FramebufError, UnsupportedDataTypeError
-from ..io import choose_datatype, find_format, read, write
 from . import _batch
-from ..shading import (
-    ShaderContext, ShaderWarning, get_shader, parse_param_string, parse_shader_option, run_shader,
-)
+
+# the library (numpy, Numba, the registry) is imported when the command runs, not when
+# `framebuf --help` builds every command's parser
+if TYPE_CHECKING:
+    from ..buffers import FrameBufferSet
 
 NAME = "apply"
 HELP = "run output shaders on image files: framebuf apply IN... --shader NAME[:p=v,...] -o OUT"
@@ -51,6 +53,8 @@ def add_arguments(parser):
 
 
 def load_inputs(paths) -> FrameBufferSet:
+    from ..buffers import FrameBufferSet
+    from ..io import read
     sets = [(Path(p), read(p)) for p in paths]
     if len(sets) == 1:
         return sets[0][1]
@@ -79,6 +83,7 @@ def load_inputs(paths) -> FrameBufferSet:
 
 
 def _chain(args) -> list:
+    from ..shading import get_shader, parse_param_string, parse_shader_option
     """The shader chain, checked whole before anything is read."""
     if not args.shader:
         raise FramebufError("no --shader given: apply runs output shaders (framebuf shaders lists "
@@ -92,6 +97,7 @@ def _chain(args) -> list:
 
 
 def run(args) -> int:
+    from ..io import find_format
     _chain(args)
     if args.outdir is not None:
         if args.output:
@@ -112,6 +118,8 @@ def apply_each(args, source: str, target: str) -> int:
 
 
 def apply_files(args, inputs, output: str) -> int:
+    from ..io import choose_datatype, find_format, write
+    from ..shading import ShaderContext, ShaderWarning, run_shader
     """Shade ``inputs`` (one set) with the chain of ``args`` and write ``output``."""
     chain = _chain(args)
     fbs = load_inputs(inputs)

@@ -6,7 +6,6 @@ import sys
 import warnings
 
 from ..errors import DroppedWarning, FramebufError
-from ..io import find_format, read, write
 from . import _batch
 from ._table import key_value_options
 
@@ -97,6 +96,7 @@ def _same_file(a: str, b: str) -> bool:
 
 
 def _run_many(args) -> int:
+    from ..io import find_format  # the library loads when a command runs, not for --help
     if args.output_flag:
         raise FramebufError("with -d OUTDIR every output is named after its input; -o OUT is for one file")
     ext = None
@@ -107,6 +107,7 @@ def _run_many(args) -> int:
 
 
 def copy_file(args, source: str, target: str) -> int:
+    from ..io import find_format, read, write
     """One copy: ``source`` to ``target`` under the options of ``args``."""
     spec = find_format(args.filetype, target)       # fail on a bad target before reading
     fbs = read(source, **key_value_options(args.read_option, "--read-option"))

@@ -6,8 +6,6 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from ..errors import FramebufError
 from ._table import key_value_options
 
@@ -45,6 +43,8 @@ def add_arguments(parser):
 
 def _plain(v):
     """JSON-friendly attribute value."""
+    import numpy as np  # numpy loads when the command runs, not for --help
+
     if isinstance(v, np.ndarray):
         return v.tolist()
     if isinstance(v, (tuple, list)):

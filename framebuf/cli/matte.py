@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
-
-from .. import cryptomatte as C
 from ..errors import FramebufError
-from ..io import find_format, write
 
 NAME = "matte"
 HELP = "list Cryptomatte layers and names, or write the matte of names / glob patterns"
@@ -54,6 +50,8 @@ def add_arguments(parser):
 
 
 def run(args) -> int:
+    from .. import cryptomatte as C  # the library loads when a command runs, not for --help
+    from ..io import find_format, write
     if args.list:
         if args.select or args.output:
             raise FramebufError("--list and --select/-o go separately")
@@ -73,6 +71,9 @@ def run(args) -> int:
 
 
 def _list(args) -> int:
+    import numpy as np
+
+    from .. import cryptomatte as C
     chosen = [C.layer(args.input, args.layer)] if args.layer else C.layers(args.input)
     if not chosen:
         C.layer(args.input)                                   # raises: no layer

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 
-from ..plugins import registry
-from ..shading import describe
 from ._table import format_table
 
 NAME = "shaders"
@@ -23,6 +21,9 @@ def add_arguments(parser):
 
 
 def run(args) -> int:
+    from ..plugins import registry  # the registry loads when the command runs, not for --help
+    from ..shading import describe
+
     reg = registry()
     table = reg.shaders
     names = args.names or sorted(table)

@@ -2,7 +2,6 @@
 
 import json
 
-from ..datatypes import table_rows
 from ._table import format_table
 
 NAME = "types"
@@ -14,6 +13,7 @@ def add_arguments(parser):
 
 
 def run(args) -> int:
+    from ..datatypes import table_rows  # numpy loads when the command runs, not for --help
     rows = table_rows()
     print(json.dumps(rows, indent=2) if args.json else format_table(rows))
     return 0

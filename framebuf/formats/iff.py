@@ -91,6 +91,12 @@ def _split_layers(layers: list[Layer]) -> tuple[Layer | None, Layer | None]:
 
 def encode(colour: Layer | None, depth: Layer | None, compress: bool = True) -> bytes:
     """The whole file for a colour layer and/or a depth layer of one size."""
+    return b"".join(bytes(chunk) for chunk in encode_chunks(colour, depth, compress))
+
+
+def encode_chunks(colour: Layer | None, depth: Layer | None, compress: bool = True) -> list:
+    """The whole file as pieces to write one after the other: the header, then the tile chunks
+    (one array for a single layer, which joining into bytes copied twice)."""
     ref = colour if colour is not None else depth
     h, w = ref.height, ref.width
     tiles = tile_count(w, h)
@@ -107,7 +113,7 @@ def encode(colour: Layer | None, depth: Layer | None, compress: bool = True) -> 
         pix = _sample_bytes(depth.pixels[:, :, :1], 4)
         layers.append(_rle.iff_encode_tiles(pix, 1, 4, _rle.TAG_ZBUF, compress))
     if len(layers) == 1:
-        chunks = [layers[0][0].tobytes()]
+        chunks = [layers[0][0]]
     else:  # per tile: the RGBA chunk, then the ZBUF chunk of the same tile
         (cb, cs), (zb, zs) = layers
         cb, zb = cb.tobytes(), zb.tobytes()
@@ -119,14 +125,15 @@ def encode(colour: Layer | None, depth: Layer | None, compress: bool = True) -> 
     if total >= 1 << 32:
         raise ImageSizeError(f"IFF file of {total} bytes exceeds the 32-bit chunk size")
     head = b"FOR4" + struct.pack(">I", total) + b"CIMG" + tbhd + b"FOR4" + struct.pack(">I", tbmp_size) + b"TBMP"
-    return b"".join([head] + chunks)
+    return [head] + chunks
 
 
 def _write(path: str, image: Image, options: dict) -> None:
     colour, depth = _split_layers(image.layers)
-    data = encode(colour, depth, options.get("compression", "rle") == "rle")
+    chunks = encode_chunks(colour, depth, options.get("compression", "rle") == "rle")
     with open(path, "wb") as fh:
-        fh.write(data)
+        for chunk in chunks:
+            fh.write(chunk)
 
 
 def _chunks(data: bytes, pos: int, end: int):

@@ -55,19 +55,23 @@ def pack_header(width: int, height: int, channels: int, bpc: int, rle: bool, nam
     return head + bytes(HEADER_SIZE - len(head))
 
 
-def encode(pixels: np.ndarray, rle: bool = True) -> bytes:
-    """Header and pixel data of a picture (H, W, C) uint8/uint16, top row first."""
+def encode_chunks(pixels: np.ndarray, rle: bool = True) -> list[np.ndarray]:
+    """The pixel data (after the header) of a picture (H, W, C) uint8/uint16, top row first, as
+    arrays to write one after the other (joining them into bytes copied the frame twice)."""
     h, w, c = pixels.shape
     bpc = pixels.dtype.itemsize
     if not rle:
-        planes = np.ascontiguousarray(pixels[::-1].transpose(2, 0, 1), dtype=f">u{bpc}")
-        return planes.tobytes()
+        return [np.ascontiguousarray(pixels[::-1].transpose(2, 0, 1), dtype=f">u{bpc}")]
     data, offs, lens = _rle.sgi_encode_rle(pixels, bpc)
     start = HEADER_SIZE + 8 * c * h
     if start + data.shape[0] >= 1 << 32:
         raise ImageSizeError(f"SGI RLE data of {data.shape[0]} bytes does not fit 32-bit offsets")
-    tables = np.concatenate([offs + start, lens]).astype(">u4")
-    return tables.tobytes() + data.tobytes()
+    return [np.concatenate([offs + start, lens]).astype(">u4"), data]
+
+
+def encode(pixels: np.ndarray, rle: bool = True) -> bytes:
+    """The pixel data (after the header) of a picture (H, W, C) uint8/uint16, top row first."""
+    return b"".join(chunk.tobytes() for chunk in encode_chunks(pixels, rle))
 
 
 def _write(path: str, image: Image, options: dict) -> None:
@@ -76,10 +80,11 @@ def _write(path: str, image: Image, options: dict) -> None:
     h, w, c = pixels.shape
     rle = options.get("compression", "rle") == "rle"
     name = str(image.attributes.get("description", "")).encode("latin-1", "replace")
-    body = encode(pixels, rle)
+    chunks = encode_chunks(pixels, rle)
     with open(path, "wb") as fh:
         fh.write(pack_header(w, h, c, pixels.dtype.itemsize, rle, name))
-        fh.write(body)
+        for chunk in chunks:
+            fh.write(chunk)
 
 
 def _read(path: str, options: dict) -> Image:

@@ -159,9 +159,13 @@ def _sinc(t):
     return math.sin(a) / a
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def filter_1d(code, d, r):
-    """The 1-D profile of filter ``code`` at distance ``d`` for radius ``r`` (module docstring)."""
+    """The 1-D profile of filter ``code`` at distance ``d`` for radius ``r`` (module docstring).
+
+    A plain call (LLVM still inlines it where it pays): Numba's inline="always" re-typed every
+    filter's case into each caller and made it the largest part of the resolve kernels' compile.
+    """
     if code == BOX:
         return 1.0 if (d >= -r and d < r) else 0.0
     ad = abs(d)
