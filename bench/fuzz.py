@@ -24,6 +24,7 @@ def main(argv=None) -> int:
     parser.add_argument("--time-cap", type=float, default=fuzz.TIME_CAP)
     parser.add_argument("--progress", type=int, default=500, help="print a line every N reads")
     parser.add_argument("--bad", action="store_true", help="list every bad mutant")
+    parser.add_argument("--keep", metavar="DIR", help="save every bad mutant into DIR")
     args = parser.parse_args(argv)
     start = time.perf_counter()
 
@@ -32,7 +33,8 @@ def main(argv=None) -> int:
             print(f"[{time.perf_counter() - start:7.0f} s] {done}/{total} {result.fmt}", file=sys.stderr,
                   flush=True)
 
-    results = fuzz.run(args.mutants, args.format, args.seed, progress=progress, time_cap=args.time_cap)
+    results = fuzz.run(args.mutants, args.format, args.seed, progress=progress, time_cap=args.time_cap,
+                       keep=args.keep)
     elapsed = time.perf_counter() - start
     print(f"{len(results)} mutants, seed {args.seed}, {elapsed:.0f} s "
           f"({1000 * elapsed / max(1, len(results)):.0f} ms per read)")

@@ -241,3 +241,14 @@ def test_exr_chunk_count_below_one(tmp_path, count):
     data = _set_attribute(path.read_bytes(), "chunkCount", struct.pack("<i", count))
     path.write_bytes(data)
     refused(path, CorruptFileError, f"part 0 declares {count} chunks")
+
+
+def test_jpeg_frame_larger_than_its_scan(tmp_path):
+    """libjpeg fills missing MCUs with grey and only warns (found by bench/fuzz.py: 24x65407
+    declared in an 843-byte file read as 4.7 MB of pixels)."""
+    data = bytearray(small(tmp_path, "good.jpg").read_bytes())
+    sof = data.index(b"\xff\xc0")
+    data[sof + 5:sof + 7] = (65000).to_bytes(2, "big")
+    path = tmp_path / "tall.jpg"
+    path.write_bytes(bytes(data))
+    refused(path, CorruptFileError, r"16x65000, 3 components")

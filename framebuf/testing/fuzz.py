@@ -513,9 +513,10 @@ class Runner:
 
 
 def run(per_format: int, formats=None, seed: int = 0, folder=None, progress=None,
-        time_cap: float = TIME_CAP) -> list[Result]:
+        time_cap: float = TIME_CAP, keep=None) -> list[Result]:
     """Fuzz ``per_format`` mutants of each readable format; returns one Result per mutant.
-    ``progress(done, total, result)`` is called after each read."""
+    ``progress(done, total, result)`` is called after each read; ``keep`` is a folder that
+    receives a copy of every mutant with a bad outcome (named after its number and format)."""
     with tempfile.TemporaryDirectory(dir=folder) as tmp:
         tmp = Path(tmp)
         seeds = write_seeds(tmp, formats)
@@ -538,6 +539,9 @@ def run(per_format: int, formats=None, seed: int = 0, folder=None, progress=None
                     detail = (f"{digest.split(':')[1]} bytes decoded from a {len(m.data)}-byte file: "
                               "declared data the file cannot hold read without error")
                 kind = f"{m.kind}/{m.seed.label}" if m.seed.label else m.kind
+                if keep is not None and outcome in BAD_OUTCOMES:
+                    Path(keep).mkdir(parents=True, exist_ok=True)
+                    (Path(keep) / f"{i:06d}_{m.seed.fmt}_{outcome}{ext}").write_bytes(m.data)
                 results.append(Result(m.seed.fmt, kind, outcome, detail, seconds))
                 if progress:
                     progress(i + 1, total, results[-1])
