@@ -82,3 +82,20 @@ def test_every_exr_attribute_given_every_type(tmp_path):
         runner.close()
     assert not bad, "\n".join(bad[:20])
     assert outcomes == {"read", "refused"}     # some retyped attributes are harmless, most not
+
+
+def test_a_reads_own_peak_is_measured_not_the_processes():
+    """The memory outcome compares each read's own peak: a process that was big before the read
+    (a forked test run) does not charge that to the read, and a read that touches 64 MiB shows."""
+    import numpy as np
+
+    from framebuf.testing import fuzz
+
+    if not fuzz._PER_READ_PEAK:
+        pytest.skip("no /proc/self/clear_refs here")
+    big = np.ones(96 << 20, np.uint8)                 # resident before the 'read'
+    outcome, _, _, grown = fuzz._attempt(lambda: "x")
+    assert outcome == "read" and grown < (16 << 20)
+    outcome, _, _, grown = fuzz._attempt(lambda: str(np.ones(64 << 20, np.uint8).sum()))
+    assert outcome == "read" and (60 << 20) <= grown < (100 << 20)
+    del big

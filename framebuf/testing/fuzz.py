@@ -401,14 +401,44 @@ def _describe(path) -> str:
     return ":0"
 
 
+def _status_kib(field: str) -> int | None:
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def _reset_peak() -> int | None:
+    """Reset this process's peak resident size (Linux: ``5`` into ``clear_refs``) and return the
+    resident size now (KiB), so the peak after a read is that read's own. A child forked from a
+    big process (a test run) inherits resident pages it only faults in later; a peak kept from
+    the fork would count them against whichever read came later."""
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+    except OSError:
+        return None
+    return _status_kib("VmRSS")
+
+
 def _attempt(job) -> tuple:
-    """(outcome, detail, digest, peak resident bytes) of one call."""
+    """(outcome, detail, digest, bytes the call's peak resident size rose by) of one call."""
     import resource
 
     from framebuf.errors import FramebufError
+    before = _reset_peak()
     try:
         digest = job()
-        return "read", "", digest, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        peak = _status_kib("VmHWM") if before is not None else None
+        if peak is None:    # no /proc: the process's peak so far (Runner then compares runs)
+            grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        else:
+            grown = max(0, peak - before) * 1024
+        return "read", "", digest, grown
     except FramebufError as exc:
         return "refused", f"{type(exc).__name__}: {str(exc)[-160:]}", "", 0
     except MemoryError as exc:
@@ -420,7 +450,7 @@ def _attempt(job) -> tuple:
 
 
 def _child(conn) -> None:
-    """Read each path the parent sends; answer (outcome, detail, "digest:decoded bytes", peak RSS)."""
+    """Read each path the parent sends; answer (outcome, detail, "digest:decoded bytes", the read's peak RSS growth)."""
     import logging
     import resource
     os.environ["FRAMEBUF_MEMORY_BUDGET"] = str(CHILD_BUDGET)
@@ -447,6 +477,9 @@ def _child(conn) -> None:
             if described[0] not in ("read", "refused"):
                 answer = (described[0], "framebuf info: " + described[1], "", 0)
         conn.send(answer)
+
+
+_PER_READ_PEAK = os.path.exists("/proc/self/clear_refs")
 
 
 class Runner:
@@ -503,12 +536,17 @@ class Runner:
             code = self.proc.exitcode
             self._kill()
             return "memory", f"reader process died (exit {code})", "", seconds
-        if self.base_rss is None:
-            self.base_rss = peak
-        elif peak > self.base_rss + 2 * CHILD_BUDGET:
-            # the peak resident size only grows: a new child measures the next read afresh
+        if _PER_READ_PEAK:
+            grown = peak
+        else:
+            # without /proc the peak only grows: compare with the child's first read, and a new
+            # child measures the next read afresh
+            if self.base_rss is None:
+                self.base_rss = peak
+            grown = peak - self.base_rss
+        if grown > 2 * CHILD_BUDGET:
             self._kill()
-            return "memory", f"peak resident size grew by {(peak - self.base_rss) >> 20} MiB", digest, seconds
+            return "memory", f"peak resident size grew by {grown >> 20} MiB", digest, seconds
         return outcome, detail, digest, seconds
 
 
