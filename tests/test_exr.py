@@ -156,6 +156,21 @@ def test_bad_tile_size_is_refused(tmp_path):
         framebuf.write(make_test_image(4, 4, 4), tmp_path / "t.exr", tiled=True, tile_size="0")
 
 
+@pytest.mark.parametrize("options", [{"tile_size": "abc"}, {"tile_size": "0"},
+                                     {"tile_size": "16", "tiled": "off"}, {"tiled": "maybe"}])
+def test_tile_options_are_never_ignored(tmp_path, options):
+    """A bad tile_size is refused even on scanline output, and tile_size with tiled=off too."""
+    with pytest.raises(UnsupportedOptionError, match="tile_size|tiled"):
+        framebuf.write(make_test_image(4, 4, 4), tmp_path / "t.exr", **options)
+    assert not (tmp_path / "t.exr").exists()
+
+
+def test_tile_size_alone_asks_for_tiles(tmp_path):
+    path = framebuf.write(make_test_image(40, 70, 4), tmp_path / "t.exr", tile_size="16x8")
+    h = header(path)
+    assert h["type"] == OpenEXR.tiledimage and (h["tiles"].xSize, h["tiles"].ySize) == (16, 8)
+
+
 def test_header_attributes_round_trip(tmp_path):
     img = make_test_image(8, 16, 4)
     fbs = framebuf.FrameBufferSet(16, 8, attributes={

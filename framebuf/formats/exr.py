@@ -628,11 +628,17 @@ def _header(part: FilePart, attributes: dict, types: dict, options, image: Image
         header["dwaCompressionLevel"] = float(options["dwa_level"])
     tiled = _on_off(options.get("tiled"), "tiled")
     tiles = part.tiles if (tiled is None and part.kind == "tiledimage") else None
-    if tiled:
+    sized = "tile_size" in options
+    if sized:
+        tx, ty = _tile_size(options)        # checked even where it could not apply
+        if tiled is False:
+            raise UnsupportedOptionError("exr tile_size applies to tiled output; it was given "
+                                         "with tiled=off")
+    if tiled or (sized and not tiles):
+        # tile_size alone asks for tiles: accepting it and writing scanlines would ignore it
         tx, ty = _tile_size(options)
         tiles = {"x_size": tx, "y_size": ty, "level_mode": "one_level", "rounding_mode": "down"}
-    elif tiled is None and tiles and "tile_size" in options:
-        tx, ty = _tile_size(options)
+    elif sized:
         tiles = dict(tiles, x_size=tx, y_size=ty)
     if tiles:
         desc = OpenEXR.TileDescription()
@@ -983,7 +989,7 @@ def framebuf_formats():
         default_compression="rle",
         options={
             "tiled": "on/off: tiles instead of scanlines (default: as the input; else off)",
-            "tile_size": "tile edge N or WxH in pixels (default 32, as mental ray 3.8)",
+            "tile_size": "tile edge N or WxH in pixels (default 32, as mental ray 3.8); implies tiled=on",
             "dwa_level": "DWAA/DWAB compression level (default 45)",
             "line_order": "increasing_y, decreasing_y or random_y (tiles; default: as the input)",
             "deep": "off: write a deep set's flattened buffers instead of its samples (default on)",
