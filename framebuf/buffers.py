@@ -135,10 +135,6 @@ class FrameBuffer:
     def width(self) -> int:
         return self._storage.shape[1]
 
-    @property
-    def shares_storage_with(self) -> str | None:
-        return None if self.user else self.datatype.storage
-
     def __repr__(self) -> str:
         kind = "user" if self.user else "standard"
         return (
@@ -255,9 +251,6 @@ class FrameBufferSet:
         buf.owner = self
         return buf
 
-    def remove(self, name: str) -> None:
-        del self[name]
-
     # -- access -----------------------------------------------------------------------------
     def __getitem__(self, name: str) -> FrameBuffer:
         try:
@@ -295,9 +288,6 @@ class FrameBufferSet:
                 if buf.user == want_user and buf.datatype.kind in ("colour", "shared-exponent colour"):
                     return buf
         return None
-
-    def of_kind(self, kind: str) -> list[FrameBuffer]:
-        return [b for b in self._buffers.values() if b.datatype.kind == kind]
 
     def __repr__(self) -> str:
         inner = ", ".join(f"{b.name}:{b.datatype.name}" for b in self._buffers.values())

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 
@@ -390,7 +389,3 @@ def read(path, filetype: str | None = None, **options) -> FrameBufferSet:
         raise CorruptFileError(path, f"{image.width}x{image.height} pixels with {len(image.layers)} "
                                      f"buffers need more memory than there is") from None
 
-
-def write_many(items: Iterable[tuple], **common) -> list[Path]:
-    """Write several (buffers, path, options) items; used by scene execution and ``copy``."""
-    return [write(b, p, **{**common, **o}) for b, p, o in items]
