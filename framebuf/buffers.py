@@ -17,7 +17,7 @@ from typing import Iterator
 import numpy as np
 
 from .datatypes import STORAGE_COMPONENTS, STORAGE_DTYPES, DataType, datatype
-from .errors import BufferError_
+from .errors import BufferMismatchError
 
 #: value of a pixel nothing was rendered into, per storage.
 EMPTY_VALUE = {
@@ -89,7 +89,7 @@ class FrameBuffer:
         self.channels = tuple(channels) if channels else None
         self.datatype = datatype(dtype)
         if data.ndim != 3:
-            raise BufferError_(f"buffer {name!r}: storage must be (height, width, components)")
+            raise BufferMismatchError(f"buffer {name!r}: storage must be (height, width, components)")
         self._storage = data
         self._view = tuple(view) if view is not None else tuple(range(data.shape[2]))
         self.filtering = self.datatype.filtered if filtering is None else bool(filtering)
@@ -160,7 +160,7 @@ class FrameBufferSet:
     def __init__(self, width: int, height: int, attributes: dict | None = None,
                  origin: tuple[int, int] = (0, 0), display_window: tuple | None = None):
         if width <= 0 or height <= 0:
-            raise BufferError_(f"resolution must be positive, got {width}x{height}")
+            raise BufferMismatchError(f"resolution must be positive, got {width}x{height}")
         self.width = int(width)
         self.height = int(height)
         self._buffers: dict[str, FrameBuffer] = {}
@@ -218,7 +218,7 @@ class FrameBufferSet:
             if arr.ndim == 2:
                 arr = arr[:, :, None]
             if arr.shape[:2] != (self.height, self.width):
-                raise BufferError_(
+                raise BufferMismatchError(
                     f"buffer {name!r}: data is {arr.shape[1]}x{arr.shape[0]}, "
                     f"set is {self.width}x{self.height}"
                 )
@@ -226,7 +226,7 @@ class FrameBufferSet:
                 # a user buffer stores exactly its own components
                 storage = np.array(arr, dtype=dt.dtype, copy=True)
                 if storage.shape[2] != len(view):
-                    raise BufferError_(
+                    raise BufferMismatchError(
                         f"buffer {name!r}: {storage.shape[2]} components given, "
                         f"type {dt.name} has {len(view)}"
                     )
@@ -244,7 +244,7 @@ class FrameBufferSet:
     def add_buffer(self, buf: FrameBuffer) -> FrameBuffer:
         """Add an existing FrameBuffer object (must match the set's resolution)."""
         if (buf.width, buf.height) != (self.width, self.height):
-            raise BufferError_(
+            raise BufferMismatchError(
                 f"buffer {buf.name!r} is {buf.width}x{buf.height}, set is {self.width}x{self.height}"
             )
         self._buffers[buf.name] = buf
@@ -256,7 +256,7 @@ class FrameBufferSet:
         try:
             return self._buffers[name]
         except KeyError:
-            raise BufferError_(
+            raise BufferMismatchError(
                 f"no buffer named {name!r}; buffers: {', '.join(self._buffers) or '(none)'}"
             ) from None
 
