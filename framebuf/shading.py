@@ -477,7 +477,7 @@ def blur(pixels, radius: float, filter: str = "gauss", out=None):
     """Filter an (H, W, C) float array with one of the built-in post-filters (``box``, ``triangle``,
     ``gauss``, ``mitchell``, ``lanczos``; separable, border taps renormalised). A building block
     for shaders such as a glow; ``out`` may be ``pixels`` itself."""
-    from shaders.filters import PROFILES, kernel_weights, separable_filter
+    from .postfilters import PROFILES, kernel_weights, separable_filter
 
     if filter not in PROFILES:
         raise ShaderError(f"unknown filter {filter!r}; filters: {', '.join(PROFILES)}")
