@@ -346,7 +346,7 @@ class _Execution:
 
     def plan(self) -> None:
         cam = self.camera
-        from ..sources.raycast import DEFAULT_RESOLUTION
+        from .camera import DEFAULT_RESOLUTION
 
         geo_res = cam.resolution or DEFAULT_RESOLUTION  # mental ray's default, as the ray caster
         self.fbs = fbs = FrameBufferSet(int(geo_res[0]), int(geo_res[1]))
@@ -524,7 +524,7 @@ class _Execution:
     def _window(self):
         if not self.camera.window:
             return None
-        from ..sources.raycast import CameraGeometry
+        from .camera import CameraGeometry
 
         return CameraGeometry.from_camera(self.camera).window
 
