@@ -276,7 +276,7 @@ def write(buffers, path, filetype: str | None = None, datatype: str | DataType |
         image.info["attributes_part"] = source.attributes_part
         image.info["deep"] = source.deep          # deep samples a format may write as such
     try:
-        if getattr(spec.writer, "creates_file", True) is False:
+        if not spec.creates_file:
             # a writer that stores nothing (null): no temporary file to rename over the target
             spec.writer(str(path), image, options)
             return Path(path)

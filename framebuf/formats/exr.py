@@ -986,6 +986,7 @@ def _unchanged_source(part: FilePart, src, tiles, comp, window, stored, fallback
 def framebuf_formats():
     return [FormatSpec(
         name="exr",
+        stores_attributes=True,
         description="OpenEXR: parts, views, windows, header attributes, half/float/uint channels",
         extensions=("exr",),
         datatypes=DATATYPES,
