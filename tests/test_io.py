@@ -224,3 +224,17 @@ def test_copy_to_a_folder_is_one_line(tmp_path, capsys):
     assert run_cli(tmp_path / "good.png", tmp_path / "dir.png") == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("framebuf copy: error:") and err.count("\n") == 0
+
+
+@pytest.mark.parametrize("ext", ["png", "exr", "tga"])
+def test_reading_with_an_unknown_option_is_refused_like_writing(tmp_path, ext):
+    from framebuf.errors import UnsupportedOptionError
+
+    fbs = framebuf.FrameBufferSet(4, 3)
+    buf = fbs.add("beauty", "rgba", data=np.full((3, 4, 4), 0.5, np.float32))
+    path = framebuf.write(buf, tmp_path / f"a.{ext}")
+    with pytest.raises(UnsupportedOptionError, match="no option 'bogus'"):
+        framebuf.write(buf, tmp_path / f"b.{ext}", bogus=1)
+    for read in (framebuf.read, framebuf.read_image):
+        with pytest.raises(UnsupportedOptionError, match=r"reader has no option 'bogus'; read options: "):
+            read(path, bogus=1)
