@@ -70,13 +70,10 @@ def _make(name: str):
     return shader
 
 
-box = _make("box")
-triangle = _make("triangle")
-gauss = _make("gauss")
-mitchell = _make("mitchell")
-lanczos = _make("lanczos")
+#: one shader per row of framebuf.postfilters.PROFILES, so a new post-filter is one row there
+SHADERS = {name: _make(name) for name in PROFILES}
 
 
 @hookimpl
 def framebuf_output_shaders():
-    return [box.spec, triangle.spec, gauss.spec, mitchell.spec, lanczos.spec]
+    return [shader.spec for shader in SHADERS.values()]
