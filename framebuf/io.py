@@ -28,6 +28,7 @@ from .errors import (
     UnsupportedOptionError,
 )
 from .formats.base import FormatSpec, Image, Layer
+from .onoff import on_off
 from .plugins import registry
 
 # options every writer accepts besides its own
@@ -303,14 +304,7 @@ def _set_of(bufs: list[FrameBuffer]) -> FrameBufferSet | None:
 
 def as_bool(value, name: str) -> bool:
     """An option's truth value; text from the command line ("on", "false" ...) is understood."""
-    if isinstance(value, str):
-        word = value.strip().lower()
-        if word in ("1", "on", "true", "yes"):
-            return True
-        if word in ("0", "off", "false", "no", ""):
-            return False
-        raise UnsupportedOptionError(f"option {name!r} takes on/off, not {value!r}")
-    return bool(value)
+    return on_off(value, f"option {name!r}")
 
 
 def check_size(spec: FormatSpec, width: int, height: int, fit: bool = False) -> None:
