@@ -30,7 +30,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from framebuf import FrameBufferSet  # noqa: E402
 from framebuf.labels import masks_to_labels  # noqa: E402
 from framebuf.shading import apply_shader  # noqa: E402
-from shaders.filters import kernel_weights  # noqa: E402
+from framebuf.postfilters import kernel_weights  # noqa: E402
 
 
 def best_of(fn, repeat: int) -> float:

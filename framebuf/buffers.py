@@ -17,7 +17,7 @@ from typing import Iterator
 import numpy as np
 
 from .datatypes import STORAGE_COMPONENTS, STORAGE_DTYPES, DataType, datatype
-from .errors import BufferError_
+from .errors import BufferMismatchError
 
 #: value of a pixel nothing was rendered into, per storage.
 EMPTY_VALUE = {
@@ -89,7 +89,7 @@ class FrameBuffer:
         self.channels = tuple(channels) if channels else None
         self.datatype = datatype(dtype)
         if data.ndim != 3:
-            raise BufferError_(f"buffer {name!r}: storage must be (height, width, components)")
+            raise BufferMismatchError(f"buffer {name!r}: storage must be (height, width, components)")
         self._storage = data
         self._view = tuple(view) if view is not None else tuple(range(data.shape[2]))
         self.filtering = self.datatype.filtered if filtering is None else bool(filtering)
@@ -135,10 +135,6 @@ class FrameBuffer:
     def width(self) -> int:
         return self._storage.shape[1]
 
-    @property
-    def shares_storage_with(self) -> str | None:
-        return None if self.user else self.datatype.storage
-
     def __repr__(self) -> str:
         kind = "user" if self.user else "standard"
         return (
@@ -164,7 +160,7 @@ class FrameBufferSet:
     def __init__(self, width: int, height: int, attributes: dict | None = None,
                  origin: tuple[int, int] = (0, 0), display_window: tuple | None = None):
         if width <= 0 or height <= 0:
-            raise BufferError_(f"resolution must be positive, got {width}x{height}")
+            raise BufferMismatchError(f"resolution must be positive, got {width}x{height}")
         self.width = int(width)
         self.height = int(height)
         self._buffers: dict[str, FrameBuffer] = {}
@@ -222,7 +218,7 @@ class FrameBufferSet:
             if arr.ndim == 2:
                 arr = arr[:, :, None]
             if arr.shape[:2] != (self.height, self.width):
-                raise BufferError_(
+                raise BufferMismatchError(
                     f"buffer {name!r}: data is {arr.shape[1]}x{arr.shape[0]}, "
                     f"set is {self.width}x{self.height}"
                 )
@@ -230,7 +226,7 @@ class FrameBufferSet:
                 # a user buffer stores exactly its own components
                 storage = np.array(arr, dtype=dt.dtype, copy=True)
                 if storage.shape[2] != len(view):
-                    raise BufferError_(
+                    raise BufferMismatchError(
                         f"buffer {name!r}: {storage.shape[2]} components given, "
                         f"type {dt.name} has {len(view)}"
                     )
@@ -248,22 +244,19 @@ class FrameBufferSet:
     def add_buffer(self, buf: FrameBuffer) -> FrameBuffer:
         """Add an existing FrameBuffer object (must match the set's resolution)."""
         if (buf.width, buf.height) != (self.width, self.height):
-            raise BufferError_(
+            raise BufferMismatchError(
                 f"buffer {buf.name!r} is {buf.width}x{buf.height}, set is {self.width}x{self.height}"
             )
         self._buffers[buf.name] = buf
         buf.owner = self
         return buf
 
-    def remove(self, name: str) -> None:
-        del self[name]
-
     # -- access -----------------------------------------------------------------------------
     def __getitem__(self, name: str) -> FrameBuffer:
         try:
             return self._buffers[name]
         except KeyError:
-            raise BufferError_(
+            raise BufferMismatchError(
                 f"no buffer named {name!r}; buffers: {', '.join(self._buffers) or '(none)'}"
             ) from None
 
@@ -295,9 +288,6 @@ class FrameBufferSet:
                 if buf.user == want_user and buf.datatype.kind in ("colour", "shared-exponent colour"):
                     return buf
         return None
-
-    def of_kind(self, kind: str) -> list[FrameBuffer]:
-        return [b for b in self._buffers.values() if b.datatype.kind == kind]
 
     def __repr__(self) -> str:
         inner = ", ".join(f"{b.name}:{b.datatype.name}" for b in self._buffers.values())

@@ -158,10 +158,6 @@ def parse_type_spec(spec: str) -> tuple[DataType, bool | None]:
     return datatype(spec), filtering
 
 
-def storage_shape(storage: str, height: int, width: int) -> tuple[int, int, int]:
-    return (height, width, STORAGE_COMPONENTS[storage])
-
-
 def table_rows() -> list[dict]:
     """The table as plain dicts, for ``framebuf types`` and the docs."""
     return [

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from . import _deepkernels as K
-from .errors import BufferError_
+from . import _deepkernels
+from .errors import BufferMismatchError
 
 #: deepImageState attribute values (OpenEXR ImfDeepImageState)
 STATES = {0: "messy", 1: "sorted", 2: "non_overlapping", 3: "tidy"}
@@ -60,14 +60,14 @@ class DeepImage:
     def __post_init__(self):
         self.offsets = np.ascontiguousarray(self.offsets, np.int64)
         if self.offsets.shape != (self.width * self.height + 1,):
-            raise BufferError_(f"deep image {self.width}x{self.height}: offsets must have "
+            raise BufferMismatchError(f"deep image {self.width}x{self.height}: offsets must have "
                                f"{self.width * self.height + 1} entries, not {self.offsets.shape}")
         n = int(self.offsets[-1])
         nf = sum(1 for c in self.channels if self.pixel_types[c] != "uint")
         self.floats = np.ascontiguousarray(self.floats, np.float32).reshape(nf, n)
         self.uints = np.ascontiguousarray(self.uints, np.uint32).reshape(len(self.channels) - nf, n)
         if "Z" not in self.channels:
-            raise BufferError_("a deep image needs a Z channel (the depth of each sample)")
+            raise BufferMismatchError("a deep image needs a Z channel (the depth of each sample)")
 
     # -- layout -----------------------------------------------------------------------------
     @property
@@ -98,7 +98,7 @@ class DeepImage:
             return self.floats[self.float_channels.index(name)]
         if name in self.uint_channels:
             return self.uints[self.uint_channels.index(name)]
-        raise BufferError_(f"deep image has no channel {name!r}; channels: {', '.join(self.channels)}")
+        raise BufferMismatchError(f"deep image has no channel {name!r}; channels: {', '.join(self.channels)}")
 
     def pixel(self, x: int, y: int) -> dict:
         """One pixel's samples, channel -> array (for inspection and tests)."""
@@ -182,15 +182,15 @@ def _tidy(img: DeepImage, cull: int) -> DeepImage:
     """:func:`tidy`, and with ``cull`` >= 0 (the main alpha row) each pixel's samples behind
     its first opaque one dropped."""
     alpha_of, _main, zr, zbr = img._rows()
-    if cull < 0 and K.is_tidy(img.offsets, img.floats, zr, zbr):
+    if cull < 0 and _deepkernels.is_tidy(img.offsets, img.floats, zr, zbr):
         if img.state != "tidy":
             img = replace(img, state="tidy")
         return img
-    starts, most = K._pieces(img.offsets, img.floats, zr, zbr)
+    starts, most = _deepkernels._pieces(img.offsets, img.floats, zr, zbr)
     out_f = np.empty((img.floats.shape[0], int(starts[-1])), np.float32)
     out_u = np.empty((img.uints.shape[0], int(starts[-1])), np.uint32)
     out_n = np.empty(starts.shape[0] - 1, np.int64)
-    K.tidy(img.offsets, img.floats, img.uints, alpha_of, zr, zbr, starts, out_f, out_u, out_n,
+    _deepkernels.tidy(img.offsets, img.floats, img.uints, alpha_of, zr, zbr, starts, out_f, out_u, out_n,
            most, cull)
     return _compacted(img, starts, out_n, out_f, out_u, "tidy")
 
@@ -204,7 +204,7 @@ def _compacted(img, starts, out_n, out_f, out_u, state):
     np.cumsum(out_n, out=offsets[1:])
     dst_f = np.empty((out_f.shape[0], int(offsets[-1])), np.float32)
     dst_u = np.empty((out_u.shape[0], int(offsets[-1])), np.uint32)
-    K.compact(starts, out_n, out_f, out_u, offsets, dst_f, dst_u)
+    _deepkernels.compact(starts, out_n, out_f, out_u, offsets, dst_f, dst_u)
     return img.with_samples(offsets, dst_f, dst_u, state)
 
 
@@ -217,7 +217,7 @@ def flatten(img: DeepImage, tidy_first: bool = True) -> dict:
     alpha_of, main, zr, zbr = img._rows()
     out_f = np.zeros((img.floats.shape[0], img.width * img.height), np.float32)
     out_u = np.zeros((img.uints.shape[0], img.width * img.height), np.uint32)
-    K.flatten(img.offsets, img.floats, img.uints, alpha_of, main, zr, zbr, bool(tidy_first),
+    _deepkernels.flatten(img.offsets, img.floats, img.uints, alpha_of, main, zr, zbr, bool(tidy_first),
               out_f, out_u)
     shape = (img.height, img.width)
     out = {c: out_f[i].reshape(shape) for i, c in enumerate(img.float_channels)}
@@ -230,7 +230,7 @@ def crop(img: DeepImage, window) -> DeepImage:
     outside the image are empty (so this also pads)."""
     x0, y0, x1, y1 = (int(v) for v in window)
     if x1 < x0 or y1 < y0:
-        raise BufferError_(f"crop window {window} is empty")
+        raise BufferMismatchError(f"crop window {window} is empty")
     w, h = x1 - x0 + 1, y1 - y0 + 1
     ox, oy = img.origin
     cols = np.arange(x0, x1 + 1) - ox
@@ -245,7 +245,7 @@ def crop(img: DeepImage, window) -> DeepImage:
     np.cumsum(sub.ravel(), out=offsets[1:])
     dst_f = np.empty((img.floats.shape[0], int(offsets[-1])), np.float32)
     dst_u = np.empty((img.uints.shape[0], int(offsets[-1])), np.uint32)
-    K.take_pixels(img.offsets, rows, cols, img.width, img.floats, img.uints, offsets, dst_f, dst_u)
+    _deepkernels.take_pixels(img.offsets, rows, cols, img.width, img.floats, img.uints, offsets, dst_f, dst_u)
     return replace(img, width=w, height=h, origin=(x0, y0), offsets=offsets, floats=dst_f,
                    uints=dst_u)
 
@@ -258,7 +258,7 @@ def merge(images, occlusion_cull: bool = False) -> DeepImage:
     samples behind each pixel's first opaque sample (OpenImageIO's ``deep_merge`` default)."""
     images = list(images)
     if not images:
-        raise BufferError_("merge: no deep images given")
+        raise BufferMismatchError("merge: no deep images given")
     if len(images) == 1 and not occlusion_cull:
         return tidy(images[0])
     windows = [im.data_window for im in images]
@@ -274,7 +274,7 @@ def merge(images, occlusion_cull: bool = False) -> DeepImage:
                 channels.append(c)
                 types[c] = im.pixel_types[c]
             elif (types[c] == "uint") != (im.pixel_types[c] == "uint"):
-                raise BufferError_(f"merge: channel {c!r} is uint in one image, float in another")
+                raise BufferMismatchError(f"merge: channel {c!r} is uint in one image, float in another")
             elif types[c] == "half" and im.pixel_types[c] == "float":
                 types[c] = "float"
     fl = [c for c in channels if types[c] != "uint"]
@@ -288,7 +288,7 @@ def merge(images, occlusion_cull: bool = False) -> DeepImage:
     dst_u = np.zeros((len(ul), n), np.uint32)
     fill = np.zeros(offsets.shape[0] - 1, np.int64)
     for im in images:
-        K.interleave(offsets, fill, im.offsets, im.floats, im.uints,
+        _deepkernels.interleave(offsets, fill, im.offsets, im.floats, im.uints,
                      np.array([fl.index(c) for c in im.float_channels], np.int64),
                      np.array([ul.index(c) for c in im.uint_channels], np.int64), dst_f, dst_u)
     out = replace(first, width=images[0].width, height=images[0].height, origin=images[0].origin,
@@ -324,5 +324,5 @@ def holdout(img: DeepImage, ids=None, channel: str = "id", nearer_than: float | 
     alpha_of, main, _, _ = img._rows()
     keep = np.empty(img.samples, np.bool_)
     out_f = np.empty_like(img.floats)
-    K.holdout(img.offsets, img.floats, alpha_of, main, held, keep, out_f)
+    _deepkernels.holdout(img.offsets, img.floats, alpha_of, main, held, keep, out_f)
     return _kept(img, keep, out_f)

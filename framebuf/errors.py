@@ -83,7 +83,7 @@ class DroppedWarning(UserWarning):
     ``warnings.simplefilter("error", DroppedWarning)``."""
 
 
-class BufferError_(FramebufError):
+class BufferMismatchError(FramebufError):
     """Misuse of a framebuffer: wrong shape, unknown buffer name, resolution mismatch."""
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 
@@ -29,6 +28,7 @@ from .errors import (
     UnsupportedOptionError,
 )
 from .formats.base import FormatSpec, Image, Layer
+from .onoff import on_off
 from .plugins import registry
 
 # options every writer accepts besides its own
@@ -284,7 +284,7 @@ def write(buffers, path, filetype: str | None = None, datatype: str | DataType |
         image.info["attributes_part"] = source.attributes_part
         image.info["deep"] = source.deep          # deep samples a format may write as such
     try:
-        if getattr(spec.writer, "creates_file", True) is False:
+        if not spec.creates_file:
             # a writer that stores nothing (null): no temporary file to rename over the target
             spec.writer(str(path), image, options)
             return Path(path)
@@ -311,14 +311,7 @@ def _set_of(bufs: list[FrameBuffer]) -> FrameBufferSet | None:
 
 def as_bool(value, name: str) -> bool:
     """An option's truth value; text from the command line ("on", "false" ...) is understood."""
-    if isinstance(value, str):
-        word = value.strip().lower()
-        if word in ("1", "on", "true", "yes"):
-            return True
-        if word in ("0", "off", "false", "no", ""):
-            return False
-        raise UnsupportedOptionError(f"option {name!r} takes on/off, not {value!r}")
-    return bool(value)
+    return on_off(value, f"option {name!r}")
 
 
 def check_size(spec: FormatSpec, width: int, height: int, fit: bool = False) -> None:
@@ -397,7 +390,3 @@ def read(path, filetype: str | None = None, **options) -> FrameBufferSet:
         raise CorruptFileError(path, f"{image.width}x{image.height} pixels with {len(image.layers)} "
                                      f"buffers need more memory than there is") from None
 
-
-def write_many(items: Iterable[tuple], **common) -> list[Path]:
-    """Write several (buffers, path, options) items; used by scene execution and ``copy``."""
-    return [write(b, p, **{**common, **o}) for b, p, o in items]

@@ -111,9 +111,6 @@ class LabelMapping:
                 by_value.setdefault(self.table[n], []).append(n)
         return {v: ns for v, ns in by_value.items() if len(ns) > 1}
 
-    def to_json(self) -> dict:
-        return {"name": self.name, "source": self.source, "notes": self.notes, "table": dict(self.table)}
-
 
 def describe_duplicates(dups: Mapping[int, list[str]]) -> str:
     return "; ".join(f"{v}: {', '.join(ns)}" for v, ns in sorted(dups.items()))

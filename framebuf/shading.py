@@ -61,6 +61,7 @@ from typing import Any, Callable
 from .buffers import FrameBuffer, FrameBufferSet
 from .datatypes import DATATYPES, datatype
 from .errors import ShaderError, ShaderParameterError, UnknownDataTypeError
+from .onoff import OFF_WORDS, ON_WORDS
 
 #: every parameter type a shader may declare; "float" is a synonym of "scalar".
 PARAM_TYPES = ("scalar", "float", "integer", "boolean", "color", "string", "buffer", "enum")
@@ -294,8 +295,6 @@ def validate_params(spec: ShaderSpec, params: Mapping) -> dict:
     return out
 
 
-_TRUE = {"on", "true", "yes", "1"}
-_FALSE = {"off", "false", "no", "0"}
 
 
 def parse_param_string(spec: ShaderSpec, name: str, text: str):
@@ -317,9 +316,9 @@ def parse_param_string(spec: ShaderSpec, name: str, text: str):
     except ValueError:
         raise ShaderParameterError(spec.name, name, f"cannot read {text!r} as {p.type}") from None
     if p.type == "boolean":
-        if text.lower() in _TRUE:
+        if text.lower() in ON_WORDS:
             return True
-        if text.lower() in _FALSE:
+        if text.lower() in OFF_WORDS:
             return False
         raise ShaderParameterError(spec.name, name, f"expected on/off, got {text!r}")
     return text
@@ -477,7 +476,7 @@ def blur(pixels, radius: float, filter: str = "gauss", out=None):
     """Filter an (H, W, C) float array with one of the built-in post-filters (``box``, ``triangle``,
     ``gauss``, ``mitchell``, ``lanczos``; separable, border taps renormalised). A building block
     for shaders such as a glow; ``out`` may be ``pixels`` itself."""
-    from shaders.filters import PROFILES, kernel_weights, separable_filter
+    from .postfilters import PROFILES, kernel_weights, separable_filter
 
     if filter not in PROFILES:
         raise ShaderError(f"unknown filter {filter!r}; filters: {', '.join(PROFILES)}")

@@ -55,12 +55,6 @@ def writable_f32(buf: FrameBuffer):
     return np.empty(d.shape, np.float32), False
 
 
-def colour_rgb_alpha(buf: FrameBuffer):
-    """Indices of (R, G, B) and of alpha (or -1) in a colour buffer's data."""
-    n = buf.data.shape[2]
-    return (0, 1, 2) if n >= 3 else tuple(range(n)), 3 if n == 4 else -1
-
-
 def find_kind(ctx, storage: str, param: str, required: bool) -> FrameBuffer | None:
     """The frame's first buffer of ``storage`` (depth, normal, label, coverage ...), for a buffer
     parameter left unset; None, or with ``required`` a ShaderError naming the parameter."""

@@ -146,9 +146,9 @@ def _check_size(ctx, fbs: FrameBufferSet, what: str) -> None:
 
 
 def read_second(ctx, path: str) -> FrameBufferSet:
-    from framebuf import io as fbio
+    from framebuf.io import read
 
-    fbs = fbio.read(ctx.path(path))
+    fbs = read(ctx.path(path))
     _check_size(ctx, fbs, f"file {path!r}")
     return fbs
 

@@ -40,11 +40,6 @@ def oiio_read(path, dtype: str = "float", subimage: int = 0, unassociated: bool 
         inp.close()
 
 
-@pytest.fixture
-def oiio_reader():
-    return oiio_read
-
-
 def make_test_image(height: int = 37, width: int = 300, channels: int = 4, seed: int = 1) -> np.ndarray:
     """A float32 image with flat areas, a gradient, a run longer than 128 pixels, noise and values
     outside [0, 1] (for float formats), top row first."""

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from framebuf import FrameBufferSet
-from framebuf.errors import BufferError_
+from framebuf.errors import BufferMismatchError
 
 
 def test_standard_colour_buffers_share_one_storage():
@@ -34,7 +34,7 @@ def test_empty_values():
 
 def test_data_must_match_resolution():
     fbs = FrameBufferSet(4, 4)
-    with pytest.raises(BufferError_, match="3x2"):
+    with pytest.raises(BufferMismatchError, match="3x2"):
         fbs.add("bad", "rgba", user=True, data=np.zeros((2, 3, 4)))
 
 
@@ -51,5 +51,5 @@ def test_primary_is_marked_or_first_standard_colour():
 def test_unknown_buffer_lists_names():
     fbs = FrameBufferSet(2, 2)
     fbs.add("beauty")
-    with pytest.raises(BufferError_, match="beauty"):
+    with pytest.raises(BufferMismatchError, match="beauty"):
         fbs["nope"]

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from framebuf.resolve import Filter, Resolver, SampleBatch, UnknownFilterError
+from framebuf.resolve.filters import FILTERS
 
-NAMES = ["box", "triangle", "gauss", "mitchell", "lanczos", "clip_mitchell", "clip_lanczos"]
+NAMES = [f.name for f in FILTERS]          # every row of the one table
 
 
 def jittered(width, height, per_axis, seed=0, margin=0):
@@ -31,7 +32,8 @@ def resolve_colour(filt, x, y, rgba, width=6, height=5):
 @pytest.mark.parametrize("name", NAMES)
 def test_default_sizes_follow_the_reference(name):
     expected = {"box": 1, "triangle": 2, "gauss": 3, "mitchell": 4, "lanczos": 4,
-                "clip_mitchell": 4, "clip_lanczos": 4}[name]
+                "clip_mitchell": 4, "clip_lanczos": 4,
+                "blackman_harris": 3}[name]              # OpenImageIO's default width
     f = Filter.make(name)
     assert (f.width, f.height) == (expected, expected)
     assert f.radius == (expected / 2, expected / 2)
@@ -176,3 +178,27 @@ def test_box_width_two_averages_neighbours():
     out = resolve_colour(f, x, y, rgba, width=3, height=1)
     # pixel i sees samples at dx = -1 (in) and 0 (in); dx = +1 is out (half-open)
     np.testing.assert_allclose(out[0, :, 0], [0.0, 1.5, 4.5])
+
+
+@pytest.mark.parametrize("w, h", [(3, 3), (5, 5), (7, 3)])
+def test_blackman_harris_matches_openimageio_make_kernel(w, h):
+    oiio = pytest.importorskip("OpenImageIO")
+    ref = oiio.ImageBufAlgo.make_kernel("blackman-harris", w, h).get_pixels(oiio.FLOAT)[:, :, 0]
+    dx, dy = np.meshgrid(np.arange(w) - (w - 1) / 2, np.arange(h) - (h - 1) / 2)
+    ours = Filter("blackman-harris", w, h).evaluate(dx, dy)
+    np.testing.assert_allclose(ours / ours.sum(), ref / ref.sum(), rtol=2e-6, atol=1e-8)
+
+
+def test_blackman_harris_in_a_resolve():
+    # the pixel halfway between two samples 2 px apart weighs both equally; a pixel on one
+    # sample is beyond the other's radius (1.5 at the default width 3), so it is that sample
+    x2 = np.array([2.5, 4.5], np.float32)
+    y2 = np.array([2.5, 2.5], np.float32)
+    rgba2 = np.array([[1, 0, 0, 1], [0, 0, 1, 1]], np.float32)
+    out2 = resolve_colour(Filter.make("blackman_harris"), x2, y2, rgba2, width=7, height=5)
+    f = Filter.make("blackman_harris")
+    w_near, w_far = float(f.evaluate(0.0, 0.0)), float(f.evaluate(2.0, 0.0))
+    assert w_far == 0.0                        # 2 px is beyond the 1.5 radius
+    np.testing.assert_allclose(out2[2, 3], [0.5, 0, 0.5, 1], rtol=1e-6)
+    np.testing.assert_allclose(out2[2, 2], [1, 0, 0, 1], rtol=1e-6)
+    assert w_near > 0

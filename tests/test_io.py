@@ -294,3 +294,15 @@ def test_part_left_by_a_killed_process_is_cleaned_by_the_next_write(tmp_path):
     with atomic_output(tmp_path / "shot.png") as tmp:
         open(tmp, "wb").write(b"whole")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["shot.png"]
+@pytest.mark.parametrize("ext", ["png", "exr", "tga"])
+def test_reading_with_an_unknown_option_is_refused_like_writing(tmp_path, ext):
+    from framebuf.errors import UnsupportedOptionError
+
+    fbs = framebuf.FrameBufferSet(4, 3)
+    buf = fbs.add("beauty", "rgba", data=np.full((3, 4, 4), 0.5, np.float32))
+    path = framebuf.write(buf, tmp_path / f"a.{ext}")
+    with pytest.raises(UnsupportedOptionError, match="no option 'bogus'"):
+        framebuf.write(buf, tmp_path / f"b.{ext}", bogus=1)
+    for read in (framebuf.read, framebuf.read_image):
+        with pytest.raises(UnsupportedOptionError, match=r"reader has no option 'bogus'; read options: "):
+            read(path, bogus=1)

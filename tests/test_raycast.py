@@ -12,7 +12,8 @@ from framebuf.plugins import registry
 from framebuf.resolve import SampleBatch
 from framebuf.scene.model import Camera, Light, Options, Primitive, Scene
 from framebuf.sources.base import SampleSourceSpec, get_source
-from framebuf.sources.raycast import CameraGeometry, RayCaster, samples_per_axis
+from framebuf.scene.camera import CameraGeometry
+from framebuf.sources.raycast import RayCaster, samples_per_axis
 
 RES = 33  # odd: the optical axis passes through the centre of pixel 16
 

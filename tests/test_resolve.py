@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from framebuf.errors import BufferError_, UnsupportedOptionError
+from framebuf.errors import BufferMismatchError, UnsupportedOptionError
 from framebuf.resolve import Filter, Resolver, SampleBatch
 
 INF = np.inf
@@ -210,16 +210,16 @@ def test_samples_outside_and_on_edges():
 
 
 def test_bad_input_is_reported():
-    with pytest.raises(BufferError_):
+    with pytest.raises(BufferMismatchError):
         Resolver(0, 4)
-    with pytest.raises(BufferError_):
+    with pytest.raises(BufferMismatchError):
         SampleBatch(x=np.zeros(3), y=np.zeros(2))
-    with pytest.raises(BufferError_):
+    with pytest.raises(BufferMismatchError):
         SampleBatch(x=np.zeros(3), y=np.zeros(3), rgba=np.zeros((2, 4)))
     r = Resolver(2, 2, {"rgba": {}})
-    with pytest.raises(BufferError_):
+    with pytest.raises(BufferMismatchError):
         r.add(SampleBatch(x=np.zeros(3), y=np.zeros(3), rgba=np.zeros((3, 3))))
-    with pytest.raises(BufferError_):
+    with pytest.raises(BufferMismatchError):
         Resolver(2, 2, {"mystery": {}})
 
 
@@ -362,16 +362,16 @@ def test_dense_layout_shapes_positions_and_errors():
         assert one[name].tobytes() == two[name].tobytes()
     # a wide filter spreads samples by position: with x, y it works and equals the general batch
     filt = {"rgba": {"filter": Filter("mitchell")}}
-    with pytest.raises(BufferError_):
+    with pytest.raises(BufferMismatchError):
         resolve(3, 2, filt, b)
     with_xy = SampleBatch.dense(0, 0, 3, 2, 4, x=s["x"], y=s["y"], rgba=s["rgba"])
     np.testing.assert_array_equal(resolve(3, 2, filt, with_xy)["rgba"],
                                   resolve(3, 2, filt, SampleBatch(**s))["rgba"])
-    with pytest.raises(BufferError_):
+    with pytest.raises(BufferMismatchError):
         SampleBatch.dense(0, 0, 3, 2, 4, rgba=s["rgba"][:-1])
-    with pytest.raises(BufferError_):
+    with pytest.raises(BufferMismatchError):
         SampleBatch.dense(0, 0, 3, 2, 0)
-    with pytest.raises(BufferError_):
+    with pytest.raises(BufferMismatchError):
         SampleBatch.dense(0, 0, 3, 2, 4, x=s["x"], rgba=s["rgba"])
 
 

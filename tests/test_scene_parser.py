@@ -84,6 +84,8 @@ def test_samples_forms(stmt, expected):
     ("filter box 1. 2", ("box", False, 1.0, 2.0)),
     ("filter clip mitchell", ("mitchell", True, 4.0, 4.0)),
     ("filter clip lanczos 3 2", ("lanczos", True, 3.0, 2.0)),
+    # a framebuf extension: the pixel-filter table's new row reaches scenes with no parser edit
+    ("filter blackman_harris", ("blackman_harris", False, 3.0, 3.0)),
 ])
 def test_filter_forms(stmt, expected):
     o = parse(f'options "o"\n {stmt}\n end options').options

@@ -9,7 +9,7 @@ from scipy import ndimage
 from framebuf import FrameBufferSet
 from framebuf.errors import ShaderError
 from framebuf.shading import apply_shader
-from shaders.filters import PROFILES, kernel_weights
+from framebuf.postfilters import PROFILES, kernel_weights
 
 FILTERS = list(PROFILES)
 

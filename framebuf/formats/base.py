@@ -104,6 +104,11 @@ class FormatSpec:
     notes: str = ""
     read_options: dict = field(default_factory=dict)
     keeps_windows: bool = False      # stores a data window's offset and a display window
+    #: False for a writer that stores nothing (null): the dispatcher makes no temporary file and
+    #: a scene renders to a stub instead
+    creates_file: bool = True
+    #: the writer stores a set's typed header attributes (``attributes=``; EXR only)
+    stores_attributes: bool = False
     available: bool = True
     unavailable_reason: str = ""
 

@@ -57,6 +57,7 @@ import OpenEXR
 from ..buffers import FilePart
 from ..convert import to_half
 from ..datatypes import datatype
+from ..onoff import on_off
 from ..errors import (
     CorruptFileError, DroppedWarning, FramebufError, UnsupportedDataTypeError,
     UnsupportedOptionError,
@@ -584,16 +585,7 @@ def _tile_size(options) -> tuple[int, int]:
 
 def _on_off(value, name: str) -> bool | None:
     """An on/off option (text from the command line understood); None when not given."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        word = value.strip().lower()
-        if word in ("1", "on", "true", "yes"):
-            return True
-        if word in ("0", "off", "false", "no"):
-            return False
-        raise UnsupportedOptionError(f"exr option {name} takes on/off, not {value!r}")
-    return bool(value)
+    return None if value is None else on_off(value, f"exr option {name}")
 
 
 def _box(window) -> tuple:
@@ -979,6 +971,7 @@ def _unchanged_source(part: FilePart, src, tiles, comp, window, stored, fallback
 def framebuf_formats():
     return [FormatSpec(
         name="exr",
+        stores_attributes=True,
         description="OpenEXR: parts, views, windows, header attributes, half/float/uint channels",
         extensions=("exr",),
         datatypes=DATATYPES,

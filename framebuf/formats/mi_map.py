@@ -57,6 +57,7 @@ import numpy as np
 from .. import convert
 from ..datatypes import DATATYPES, DataType
 from ..errors import CorruptFileError, FramebufError, UnsupportedOptionError
+from ..onoff import on_off
 from ..hookspecs import hookimpl
 from ..limits import check_allocation
 from .base import FormatSpec, Image, Layer
@@ -129,14 +130,7 @@ def halve(pixels: np.ndarray, dt: DataType) -> np.ndarray:
 
 def flag(value) -> bool:
     """A boolean option that may arrive as text from the command line ("false" must be False)."""
-    if isinstance(value, str):
-        text = value.strip().lower()
-        if text in ("1", "true", "yes", "on"):
-            return True
-        if text in ("", "0", "false", "no", "off"):
-            return False
-        raise UnsupportedOptionError(f"format 'map': pyramid must be true or false, not {value!r}")
-    return bool(value)
+    return on_off(value, "format 'map' option 'pyramid'")
 
 
 def pyramid(pixels: np.ndarray, dt: DataType, enabled: bool) -> list[np.ndarray]:

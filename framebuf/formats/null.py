@@ -11,7 +11,7 @@ Here that is split in two:
   is an empty regular file, created even if a file of that name exists, and removed on close,
   also when rendering fails.
 * The format's writer, called by ``framebuf.write`` after rendering, accepts any buffers and data
-  types and stores nothing. It is marked ``creates_file = False``: the dispatcher must then call it
+  types and stores nothing. Its FormatSpec says ``creates_file=False``: the dispatcher must then call it
   without :func:`framebuf.io.atomic_output` (which would rename its empty temporary file over the
   target) so that ``framebuf.write(buf, "x.null", filetype="null")`` leaves no file. See the
   report to the owner of ``io.py``; until ``io.write`` honours the flag an empty ``x.null`` stays.
@@ -69,14 +69,10 @@ class NullOutput:
 def _write(path, image: Image, options: dict) -> None:
     """Store nothing; ``path`` may be None."""
 
-
-#: tells the dispatcher that this writer makes no file, so no atomic temporary file is needed
-_write.creates_file = False
-
 NOTES = (
     "Writes nothing. NullOutput(path) is the stub a renderer holds while rendering: an empty file "
     "created on open and deleted on close (also on failure). The writer accepts every buffer "
-    "and type and is marked creates_file=False so the dispatcher leaves no file behind."
+    "and type and its FormatSpec says creates_file=False so the dispatcher leaves no file behind."
 )
 
 
@@ -91,6 +87,7 @@ def framebuf_formats():
         writer=_write,
         reader=None,
         multi_layer=True,
+        creates_file=False,
         max_width=(1 << 31) - 1,
         max_height=(1 << 31) - 1,
         notes=NOTES,

@@ -38,13 +38,6 @@ from ..errors import FramebufError, MemoryBudgetError
 from ..hookspecs import hookimpl
 from ..formats import _exrfile as exrread
 
-#: roles a layout can fill, with the number of channels each takes.
-ROLE_SIZES = {
-    "beauty": (3, 4), "alpha": (1,), "depth": (1,), "normals": (3,), "points": (3,),
-    "world_normals": (3,), "world_points": (3,), "object_index": (1,), "foreground": (1,),
-}
-
-
 @dataclass(frozen=True)
 class Alias:
     """One way a role can be spelled: channel names (with ``{L}``), their space and sign."""
@@ -495,10 +488,6 @@ def depth_to_memory(z: np.ndarray, far: float = DEPTH_FAR) -> np.ndarray:
     z = np.array(z, np.float32, copy=True)
     z[background_depth(z, far)] = np.inf
     return z
-
-
-def open_render(path, layout=None) -> Render:
-    return Render(path, layout)
 
 
 def read_set(path, layout=None, everything: bool = True) -> FrameBufferSet:

@@ -25,7 +25,7 @@ import numpy as np
 from numba import njit
 
 from ..deep import DeepImage
-from ..errors import BufferError_
+from ..errors import BufferMismatchError
 from .resolver import SampleBatch
 
 
@@ -93,13 +93,13 @@ class DeepCollector:
 
     def add(self, batch: SampleBatch) -> None:
         if not isinstance(batch, SampleBatch):
-            raise BufferError_(f"deep collector: expected a SampleBatch, got {type(batch).__name__}")
+            raise BufferMismatchError(f"deep collector: expected a SampleBatch, got {type(batch).__name__}")
         rgba = batch.values.get(self.colour)
         if rgba is None or len(batch) == 0:
             return
         z = batch.values.get(self.depth)
         if z is None:
-            raise BufferError_(f"deep samples need depths: the batch has no {self.depth!r}")
+            raise BufferMismatchError(f"deep samples need depths: the batch has no {self.depth!r}")
         if batch.x is not None:
             xi = np.floor(batch.x).astype(np.int64)
             yi = np.floor(batch.y).astype(np.int64)

@@ -17,8 +17,11 @@ height, and every ``f`` is zero at and beyond its radius. The 1-D profiles, ``d`
 ``clip_mitchell`` / ``clip_lanczos``  the same kernels; the resolver clamps each result component
                to the range of the samples that contributed with a nonzero weight.
 
-Default sizes (full width = full height, pixels): box 1, triangle 2, gauss 3, mitchell 4,
-lanczos 4. Inside Numba a filter is its integer :attr:`Filter.code` plus the two radii; the kernels
+``blackman_harris``  ``a0 + a1 cos(pi u) + a2 cos(2 pi u) + a3 cos(3 pi u)``, ``u = |d| / r``, with
+               the 4-term coefficients 0.35875, 0.48829, 0.14128, 0.01168 (OpenImageIO's
+               ``blackman-harris``; not one of mental ray's filters, so it has no grammar letter).
+
+Default sizes: the ``default_size`` column of :data:`FILTERS`. Inside Numba a filter is its integer :attr:`Filter.code` plus the two radii; the kernels
 branch on the code (HACKING.md: never pass a jitted function).
 """
 
@@ -32,27 +35,37 @@ from numba import njit
 
 from ..errors import UnsupportedOptionError
 
-BOX, TRIANGLE, GAUSS, MITCHELL, LANCZOS, CLIP_MITCHELL, CLIP_LANCZOS = range(7)
+@dataclass(frozen=True)
+class FilterKind:
+    """One row of the pixel-filter table: name, integer code of its case in :func:`filter_1d`,
+    full default width (= height) in pixels when the scene gives none (mental ray manual, options),
+    and its one-letter code in the .mi grammar (case matters; None: no letter)."""
 
-FILTER_CODES = {
-    "box": BOX,
-    "triangle": TRIANGLE,
-    "gauss": GAUSS,
-    "mitchell": MITCHELL,
-    "lanczos": LANCZOS,
-    "clip_mitchell": CLIP_MITCHELL,
-    "clip_lanczos": CLIP_LANCZOS,
-}
+    name: str
+    code: int
+    default_size: float
+    letter: str | None
 
-#: full filter width (= height) in pixels when the scene gives none (mental ray manual, options).
-DEFAULT_SIZES = {
-    "box": 1.0, "triangle": 2.0, "gauss": 3.0, "mitchell": 4.0, "lanczos": 4.0,
-    "clip_mitchell": 4.0, "clip_lanczos": 4.0,
-}
 
-#: the one-letter codes of the .mi grammar (``M`` clip mitchell, ``c`` clip lanczos); case matters.
-GRAMMAR_LETTERS = {"b": "box", "t": "triangle", "g": "gauss", "m": "mitchell", "l": "lanczos",
-                   "M": "clip_mitchell", "c": "clip_lanczos"}
+BOX, TRIANGLE, GAUSS, MITCHELL, LANCZOS, CLIP_MITCHELL, CLIP_LANCZOS, BLACKMAN_HARRIS = range(8)
+
+#: the one table of pixel filters; scenes, the resolver, docs and tests derive from it. A new
+#: filter is one row here plus its case in filter_1d (then touch resolve/kernels.py: Numba cache).
+FILTERS = (
+    FilterKind("box", BOX, 1.0, "b"),
+    FilterKind("triangle", TRIANGLE, 2.0, "t"),
+    FilterKind("gauss", GAUSS, 3.0, "g"),
+    FilterKind("mitchell", MITCHELL, 4.0, "m"),
+    FilterKind("lanczos", LANCZOS, 4.0, "l"),
+    FilterKind("clip_mitchell", CLIP_MITCHELL, 4.0, "M"),
+    FilterKind("clip_lanczos", CLIP_LANCZOS, 4.0, "c"),
+    # not in mental ray; OpenImageIO's "blackman-harris", default width 3
+    FilterKind("blackman_harris", BLACKMAN_HARRIS, 3.0, None),
+)
+
+FILTER_CODES = {f.name: f.code for f in FILTERS}
+DEFAULT_SIZES = {f.name: f.default_size for f in FILTERS}
+GRAMMAR_LETTERS = {f.letter: f.name for f in FILTERS if f.letter}
 
 
 class UnknownFilterError(UnsupportedOptionError):
@@ -185,6 +198,11 @@ def filter_1d(code, d, r):
                     + (-12.0 * b - 48.0 * c) * t + (8.0 * b + 24.0 * c)) / 6.0
         return ((12.0 - 9.0 * b - 6.0 * c) * t * t * t + (-18.0 + 12.0 * b + 6.0 * c) * t * t
                 + (6.0 - 2.0 * b)) / 6.0
+    if code == BLACKMAN_HARRIS:
+        # 4-term Blackman-Harris window centred on 0, u in (-1, 1); its value at |u| = 1 is
+        # a0 - a1 + a2 - a3 = 6e-5, so cutting it off at the radius is a negligible step
+        u = math.pi * ad / r
+        return 0.35875 + 0.48829 * math.cos(u) + 0.14128 * math.cos(2.0 * u) + 0.01168 * math.cos(3.0 * u)
     # LANCZOS, CLIP_LANCZOS
     return _sinc(d) * _sinc(d / r)
 

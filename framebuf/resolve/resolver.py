@@ -51,8 +51,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import BufferError_, UnsupportedOptionError
-from . import kernels as K
+from ..errors import BufferMismatchError, UnsupportedOptionError
+from . import kernels
 from . import ranked as R
 from .filters import Filter
 
@@ -90,7 +90,7 @@ class SampleBatch:
         self.x = _coordinates(x, "x")
         self.y = _coordinates(y, "y")
         if self.x.shape != self.y.shape:
-            raise BufferError_(f"sample batch: x has {self.x.shape[0]} samples, y {self.y.shape[0]}")
+            raise BufferMismatchError(f"sample batch: x has {self.x.shape[0]} samples, y {self.y.shape[0]}")
         self.count = int(self.x.shape[0])
         self.values: dict[str, np.ndarray] = {}
         self._set_values(values)
@@ -101,7 +101,7 @@ class SampleBatch:
                 continue
             arr = np.asarray(array)
             if arr.ndim == 0 or arr.shape[0] != self.count:
-                raise BufferError_(
+                raise BufferMismatchError(
                     f"sample batch: {name!r} has shape {arr.shape}, expected {self.count} samples"
                 )
             self.values[name] = arr
@@ -130,23 +130,23 @@ class SampleBatch:
         for label, v in (("x0", x0), ("y0", y0), ("width", width), ("height", height),
                          ("spp", spp)):
             if not isinstance(v, (int, np.integer)):
-                raise BufferError_(f"dense sample batch: {label} must be an integer, not {v!r}")
+                raise BufferMismatchError(f"dense sample batch: {label} must be an integer, not {v!r}")
             ints.append(int(v))
         x0, y0, width, height, spp = ints
         if width < 0 or height < 0 or spp < 1:
-            raise BufferError_(f"dense sample batch: need width, height >= 0 and spp >= 1, "
+            raise BufferMismatchError(f"dense sample batch: need width, height >= 0 and spp >= 1, "
                                f"got {width} x {height} x {spp}")
         count = width * height * spp
         self = cls.__new__(cls)
         self.count = count
         self.layout = (x0, y0, width, height, spp)
         if (x is None) != (y is None):
-            raise BufferError_("dense sample batch: give both x and y, or neither")
+            raise BufferMismatchError("dense sample batch: give both x and y, or neither")
         if x is not None:
             self.x = _coordinates(np.asarray(x).reshape(-1), "x")
             self.y = _coordinates(np.asarray(y).reshape(-1), "y")
             if self.x.shape[0] != count or self.y.shape[0] != count:
-                raise BufferError_(f"dense sample batch: x, y have {self.x.shape[0]}, "
+                raise BufferMismatchError(f"dense sample batch: x, y have {self.x.shape[0]}, "
                                    f"{self.y.shape[0]} samples, the block {count}")
         else:
             self.x = self.y = None
@@ -177,14 +177,14 @@ class SampleBatch:
 def _coordinates(a, label) -> np.ndarray:
     arr = np.asarray(a)
     if arr.ndim != 1:
-        raise BufferError_(f"sample batch: {label} must be one-dimensional, got shape {arr.shape}")
+        raise BufferMismatchError(f"sample batch: {label} must be one-dimensional, got shape {arr.shape}")
     if arr.dtype not in (np.float32, np.float64):
         arr = arr.astype(np.float64)
     return np.ascontiguousarray(arr)
 
 
 @dataclass
-class _Spec:
+class _ChannelRequest:
     name: str
     kind: str
     filtering: bool
@@ -196,7 +196,7 @@ class _Spec:
     ranks: int = 0              # ranked: ids kept per pixel
 
 
-def _parse_channel(name: str, options: dict) -> _Spec:
+def _parse_channel(name: str, options: dict) -> _ChannelRequest:
     options = dict(options or {})
     unknown = set(options) - {"kind", "filtering", "filter", "components", "source", "labels",
                               "slots", "ranks"}
@@ -204,10 +204,10 @@ def _parse_channel(name: str, options: dict) -> _Spec:
         raise UnsupportedOptionError(f"channel {name!r}: unknown option(s) {', '.join(sorted(unknown))}")
     kind = options.get("kind", KIND_BY_NAME.get(name))
     if kind is None:
-        raise BufferError_(f"channel {name!r}: give a kind ({', '.join(KINDS)})")
+        raise BufferMismatchError(f"channel {name!r}: give a kind ({', '.join(KINDS)})")
     kind = KIND_ALIASES.get(kind, kind)
     if kind not in KINDS:
-        raise BufferError_(f"channel {name!r}: unknown kind {kind!r}; valid kinds: {', '.join(KINDS)}")
+        raise BufferMismatchError(f"channel {name!r}: unknown kind {kind!r}; valid kinds: {', '.join(KINDS)}")
     filtering = bool(options.get("filtering", DEFAULT_FILTERING[kind]))
     filt = options.get("filter")
     if filt is not None and kind not in ("colour", "ranked"):
@@ -221,18 +221,18 @@ def _parse_channel(name: str, options: dict) -> _Spec:
             filt = Filter.make(filt)
     ranks = int(options.get("ranks", DEFAULT_RANKS)) if kind == "ranked" else 0
     if kind == "ranked" and ranks < 1:
-        raise BufferError_(f"channel {name!r}: ranks must be at least 1")
+        raise BufferMismatchError(f"channel {name!r}: ranks must be at least 1")
     components = int(options.get("components", 2 * ranks if ranks else DEFAULT_COMPONENTS[kind]))
     if kind == "ranked" and components != 2 * ranks:
-        raise BufferError_(f"channel {name!r}: a ranked channel has 2 components per rank")
+        raise BufferMismatchError(f"channel {name!r}: a ranked channel has 2 components per rank")
     if kind in ("depth", "label", "coverage") and components != 1:
-        raise BufferError_(f"channel {name!r}: a {kind} channel has one component")
+        raise BufferMismatchError(f"channel {name!r}: a {kind} channel has one component")
     if components < 1:
-        raise BufferError_(f"channel {name!r}: components must be at least 1")
+        raise BufferMismatchError(f"channel {name!r}: components must be at least 1")
     slots = int(options.get("slots", 2 * ranks if ranks else DEFAULT_COVERAGE_SLOTS))
     if slots < max(1, ranks):
-        raise BufferError_(f"channel {name!r}: slots must be at least {max(1, ranks)}")
-    return _Spec(name=name, kind=kind, filtering=filtering, components=components,
+        raise BufferMismatchError(f"channel {name!r}: slots must be at least {max(1, ranks)}")
+    return _ChannelRequest(name=name, kind=kind, filtering=filtering, components=components,
                  source=options.get("source", name), filter=filt if kind in ("colour", "ranked") else None,
                  labels=options.get("labels", "tag") if kind == "coverage" else None, slots=slots,
                  ranks=ranks)
@@ -241,7 +241,7 @@ def _parse_channel(name: str, options: dict) -> _Spec:
 class _Channel:
     """Per-pixel state of one channel and the kernels that fill and finish it."""
 
-    def __init__(self, spec: _Spec, width: int, height: int, label_rule_max: bool, label_source: str):
+    def __init__(self, spec: _ChannelRequest, width: int, height: int, label_rule_max: bool, label_source: str):
         self.spec = spec
         self.width = width
         self.height = height
@@ -307,22 +307,22 @@ class _Channel:
             if arr.ndim == 2 and arr.shape[1] == 1:
                 arr = arr[:, 0]
             if arr.ndim != 1:
-                raise BufferError_(f"sample batch: {self.source!r} must hold one label per sample")
+                raise BufferMismatchError(f"sample batch: {self.source!r} must hold one label per sample")
             if arr.dtype != np.uint32:
                 if np.issubdtype(arr.dtype, np.signedinteger) and arr.size and arr.min() < 0:
-                    raise BufferError_(f"sample batch: {self.source!r} has negative labels")
+                    raise BufferMismatchError(f"sample batch: {self.source!r} has negative labels")
                 arr = arr.astype(np.uint32)
             return np.ascontiguousarray(arr)
         if kind == "depth":
             if arr.ndim == 2 and arr.shape[1] == 1:
                 arr = arr[:, 0]
             if arr.ndim != 1:
-                raise BufferError_(f"sample batch: {self.source!r} must hold one depth per sample")
+                raise BufferMismatchError(f"sample batch: {self.source!r} must hold one depth per sample")
             return np.ascontiguousarray(arr, dtype=np.float32)
         if arr.ndim == 1 and self.spec.components == 1:
             arr = arr[:, None]
         if arr.ndim != 2 or arr.shape[1] != self.spec.components:
-            raise BufferError_(
+            raise BufferMismatchError(
                 f"sample batch: {self.source!r} has shape {arr.shape}, channel {self.spec.name!r}"
                 f" expects (N, {self.spec.components})"
             )
@@ -342,61 +342,61 @@ class _Channel:
                 R.dense_ranked(v, bx0, by0, bw, bh, spp, w, h, self.slot_ids, self.slot_w,
                                self.total)
             elif rule == "average":
-                K.dense_average(v, bx0, by0, bw, bh, spp, w, h, self.sums)
+                kernels.dense_average(v, bx0, by0, bw, bh, spp, w, h, self.sums)
             elif rule == "last":
-                K.dense_last(v, bx0, by0, bw, bh, spp, w, h, self.last, self.seen,
-                             K.SKIP_NONFINITE)
+                kernels.dense_last(v, bx0, by0, bw, bh, spp, w, h, self.last, self.seen,
+                             kernels.SKIP_NONFINITE)
             elif rule == "min_depth":
-                K.dense_min_depth(v, bx0, by0, bw, bh, spp, w, h, self.zmin, self.seen)
+                kernels.dense_min_depth(v, bx0, by0, bw, bh, spp, w, h, self.zmin, self.seen)
             elif rule == "average_depth":
-                K.dense_average_depth(v, bx0, by0, bw, bh, spp, w, h, self.sums, self.seen)
+                kernels.dense_average_depth(v, bx0, by0, bw, bh, spp, w, h, self.sums, self.seen)
             elif rule == "average_vector":
-                K.dense_average_vector(v, bx0, by0, bw, bh, spp, w, h, self.sums, self.seen)
+                kernels.dense_average_vector(v, bx0, by0, bw, bh, spp, w, h, self.sums, self.seen)
             elif rule == "last_vector":
-                K.dense_last(v, bx0, by0, bw, bh, spp, w, h, self.last, self.seen, K.SKIP_NAN)
+                kernels.dense_last(v, bx0, by0, bw, bh, spp, w, h, self.last, self.seen, kernels.SKIP_NAN)
             elif rule == "max_label":
-                K.dense_max_label(v, bx0, by0, bw, bh, spp, w, h, self.labels, self.seen)
+                kernels.dense_max_label(v, bx0, by0, bw, bh, spp, w, h, self.labels, self.seen)
             elif rule == "last_label":
-                K.dense_last_label(v, bx0, by0, bw, bh, spp, w, h, self.labels, self.seen)
+                kernels.dense_last_label(v, bx0, by0, bw, bh, spp, w, h, self.labels, self.seen)
             elif rule == "coverage_max":
-                K.dense_coverage_max(v, bx0, by0, bw, bh, spp, w, h, self.state)
+                kernels.dense_coverage_max(v, bx0, by0, bw, bh, spp, w, h, self.state)
             else:
-                K.dense_coverage_last(v, bx0, by0, bw, bh, spp, w, h, self.table, self.state)
+                kernels.dense_coverage_last(v, bx0, by0, bw, bh, spp, w, h, self.table, self.state)
             return
         x, y = batch.x, batch.y
         if x is None:
-            raise BufferError_(f"channel {self.spec.name!r}: the {self.spec.filter.name} filter "
+            raise BufferMismatchError(f"channel {self.spec.name!r}: the {self.spec.filter.name} filter "
                                "spreads samples by position; this dense batch has no x, y")
         if rule == "average":
-            K.accumulate_average(x, y, v, w, h, self.sums)
+            kernels.accumulate_average(x, y, v, w, h, self.sums)
         elif rule == "last":
-            K.accumulate_last(x, y, v, w, h, self.last, self.seen, K.SKIP_NONFINITE)
+            kernels.accumulate_last(x, y, v, w, h, self.last, self.seen, kernels.SKIP_NONFINITE)
         elif rule == "filtered":
             f = self.spec.filter
             rx, ry = f.radius
-            K.accumulate_filtered(x, y, v, w, h, f.code, rx, ry, self.weighted, self.box,
+            kernels.accumulate_filtered(x, y, v, w, h, f.code, rx, ry, self.weighted, self.box,
                                   f.clips, self.lo, self.hi)
         elif rule == "min_depth":
-            K.accumulate_min_depth(x, y, v, w, h, self.zmin, self.seen)
+            kernels.accumulate_min_depth(x, y, v, w, h, self.zmin, self.seen)
         elif rule == "average_depth":
-            K.accumulate_average_depth(x, y, v, w, h, self.sums, self.seen)
+            kernels.accumulate_average_depth(x, y, v, w, h, self.sums, self.seen)
         elif rule == "average_vector":
-            K.accumulate_average_vector(x, y, v, w, h, self.sums, self.seen)
+            kernels.accumulate_average_vector(x, y, v, w, h, self.sums, self.seen)
         elif rule == "last_vector":
-            K.accumulate_last(x, y, v, w, h, self.last, self.seen, K.SKIP_NAN)
+            kernels.accumulate_last(x, y, v, w, h, self.last, self.seen, kernels.SKIP_NAN)
         elif rule == "max_label":
-            K.accumulate_max_label(x, y, v, w, h, self.labels, self.seen)
+            kernels.accumulate_max_label(x, y, v, w, h, self.labels, self.seen)
         elif rule == "last_label":
-            K.accumulate_last_label(x, y, v, w, h, self.labels, self.seen)
+            kernels.accumulate_last_label(x, y, v, w, h, self.labels, self.seen)
         elif rule == "coverage_max":
-            K.accumulate_coverage_max(x, y, v, w, h, self.state)
+            kernels.accumulate_coverage_max(x, y, v, w, h, self.state)
         elif rule == "ranked":
             f = self.spec.filter
             rx, ry = f.radius
             R.accumulate_ranked(x, y, v, w, h, f.is_pixel_box, f.code, rx, ry, self.slot_ids,
                                 self.slot_w, self.total)
         else:
-            K.accumulate_coverage_last(x, y, v, w, h, self.table, self.state)
+            kernels.accumulate_coverage_last(x, y, v, w, h, self.table, self.state)
 
     # -- finish ------------------------------------------------------------------------------
     def finish(self) -> tuple[np.ndarray, np.ndarray]:
@@ -407,23 +407,23 @@ class _Channel:
         if rule == "average":
             out = np.zeros((npix, self.spec.components), np.float32)
             present = np.zeros(npix, np.bool_)
-            K.finish_average(self.sums, out, present)
+            kernels.finish_average(self.sums, out, present)
         elif rule == "last" or rule == "last_vector":
             out = self.last.copy()
         elif rule == "filtered":
             out = np.zeros((npix, self.spec.components), np.float32)
             present = np.zeros(npix, np.bool_)
-            K.finish_filtered(self.weighted, self.box, self.spec.filter.clips, self.lo, self.hi,
+            kernels.finish_filtered(self.weighted, self.box, self.spec.filter.clips, self.lo, self.hi,
                               out, present)
         elif rule == "min_depth":
             out = self.zmin.copy()[:, None]
         elif rule == "average_depth":
             out = np.empty(npix, np.float32)
-            K.finish_average_depth(self.sums, out)
+            kernels.finish_average_depth(self.sums, out)
             out = out[:, None]
         elif rule == "average_vector":
             out = np.zeros((npix, self.spec.components), np.float32)
-            K.finish_average(self.sums, out, np.zeros(npix, np.bool_))
+            kernels.finish_average(self.sums, out, np.zeros(npix, np.bool_))
         elif rule in ("max_label", "last_label"):
             out = self.labels.copy()[:, None]
         elif rule == "ranked":
@@ -437,12 +437,12 @@ class _Channel:
             out[:, 1::2] = cov
         elif rule == "coverage_max":
             out = np.empty(npix, np.float32)
-            K.finish_coverage_max(self.state, out)
+            kernels.finish_coverage_max(self.state, out)
             present = self.state[:, 2] > 0
             out = out[:, None]
         else:
             out = np.empty(npix, np.float32)
-            K.finish_coverage_last(self.table, self.state, out)
+            kernels.finish_coverage_last(self.table, self.state, out)
             present = self.state[:, 1] > 0
             out = out[:, None]
         return out, present
@@ -464,7 +464,7 @@ class Resolver:
     def __init__(self, width: int, height: int, channels: dict | None = None):
         if not (isinstance(width, (int, np.integer)) and isinstance(height, (int, np.integer))
                 and width > 0 and height > 0):
-            raise BufferError_(f"resolver: resolution must be positive integers, not {width!r} x {height!r}")
+            raise BufferMismatchError(f"resolver: resolution must be positive integers, not {width!r} x {height!r}")
         self.width = int(width)
         self.height = int(height)
         if channels is None:
@@ -477,7 +477,7 @@ class Resolver:
                 followed = specs.get(spec.labels)
                 if followed is not None:
                     if followed.kind != "label":
-                        raise BufferError_(
+                        raise BufferMismatchError(
                             f"channel {name!r}: labels={spec.labels!r} is a {followed.kind} channel"
                         )
                     label_max, label_source = followed.filtering, followed.source
@@ -488,7 +488,7 @@ class Resolver:
     def add(self, batch: SampleBatch) -> None:
         """Fold one batch of samples in; batches arrive in order, and "last" means last overall."""
         if not isinstance(batch, SampleBatch):
-            raise BufferError_(f"resolver: expected a SampleBatch, got {type(batch).__name__}")
+            raise BufferMismatchError(f"resolver: expected a SampleBatch, got {type(batch).__name__}")
         for channel in self.channels.values():
             channel.add(batch)
 
@@ -503,7 +503,7 @@ class Resolver:
                 key = np.packbits(present).tobytes()
                 src = fill_cache.get(key)
                 if src is None:
-                    src = K.nearest_sampled_pixel(present, self.width, self.height)
+                    src = kernels.nearest_sampled_pixel(present, self.width, self.height)
                     fill_cache[key] = src
                 flat[empty] = flat[src[empty]]
             out[name] = flat.reshape(self.height, self.width, flat.shape[1])

@@ -332,7 +332,7 @@ class _Execution:
         path = self._target(filename, location)
         spec = self._spec(filetype, path, location)
         job = _FileJob(list(names), spec, path, requested, {}, location)
-        if spec.name == "null":
+        if not spec.creates_file:
             from ..formats.null import NullOutput
 
             job.null = NullOutput(path)
@@ -357,7 +357,7 @@ class _Execution:
 
     def plan(self) -> None:
         cam = self.camera
-        from ..sources.raycast import DEFAULT_RESOLUTION
+        from .camera import DEFAULT_RESOLUTION
 
         geo_res = cam.resolution or DEFAULT_RESOLUTION  # mental ray's default, as the ray caster
         self.resolution = (int(geo_res[0]), int(geo_res[1]))
@@ -579,7 +579,7 @@ class _Execution:
     def _window(self):
         if not self.camera.window:
             return None
-        from ..sources.raycast import CameraGeometry
+        from .camera import CameraGeometry
 
         return CameraGeometry.from_camera(self.camera).window
 
@@ -626,10 +626,10 @@ class _Execution:
                   "premultiply": o.premultiply, "gamma": o.gamma, "dither": o.dither,
                   "dither_seed": self.seed}
         kwargs.update(job.options)
-        if self.fbs.deep and job.spec.name == "exr":
+        if self.fbs.deep and "deep" in job.spec.options:
             kwargs["deep"] = "off"          # the set's samples belong to the deep jobs only
-        if self.fbs.attributes and job.spec.name == "exr":
-            # header attributes a shader left for the file (e.g. zmin/zmax); only EXR stores them
+        if self.fbs.attributes and job.spec.stores_attributes:
+            # header attributes a shader left for the file (e.g. zmin/zmax)
             kwargs["attributes"] = dict(self.fbs.attributes)
         layers = [c.encoded for c in self.crypto.values() if c.name in job.buffer_names]
         for layer in layers:

@@ -33,14 +33,16 @@ from dataclasses import field as _field
 from typing import Any, Union
 
 from ..datatypes import DataType
+from ..resolve.filters import FILTERS
 
 Location = tuple[str, int, int]
 
 #: One requested buffer of an output statement: (DataType | "fbN" | "contour", filtering or None).
 TypeRequest = tuple[Union[DataType, str], Union[bool, None]]
 
-#: Default filter sizes in pixels (reference 2.3).
-DEFAULT_FILTER_SIZES = {"box": 1.0, "triangle": 2.0, "gauss": 3.0, "mitchell": 4.0, "lanczos": 4.0}
+#: Default filter sizes in pixels (reference 2.3) of the filters a ``filter`` statement names
+#: (``clip`` is a separate word there): taken from the one pixel-filter table.
+DEFAULT_FILTER_SIZES = {f.name: f.default_size for f in FILTERS if not f.name.startswith("clip_")}
 
 #: mental ray's built-in contour output shaders. Their declarations in contour.mi say
 #: ``apply contour`` exactly like the contour store/contrast/line shaders, so the declaration alone

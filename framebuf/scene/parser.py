@@ -73,7 +73,7 @@ OPTION_COMPOUNDS = {
     ("diagnostic", "bsp"), ("rast", "motion"), ("contour", "contrast"), ("contour", "store"),
     ("lightmap", "output"), ("approximate", "displace"), ("shadow", "trace"),
 }
-FILTERS = ("box", "triangle", "gauss", "mitchell", "lanczos")
+FILTERS = tuple(DEFAULT_FILTER_SIZES)     # the pixel-filter table's names (resolve/filters.py)
 
 # Statement keywords inside ``camera``.
 CAMERA_HEADS = {

@@ -89,8 +89,9 @@ from ..resolve import SampleBatch
 from .base import ProgressCallback, SampleSourceSpec
 # jitter_rows inlines the ray caster's _rand01 and _mix64: after editing them, touch this file too
 # (HACKING.md, Numba: the cache checks only the caller's source file)
+from ..scene.camera import CameraGeometry
 from .raycast import (
-    AMBIENT, DEFAULT_LIGHT_DIRECTION, CameraGeometry, _mix64, _project_many, _rand01,
+    AMBIENT, DEFAULT_LIGHT_DIRECTION, _mix64, _project_many, _rand01,
     pack_primitives, samples_per_axis,
 )
 
