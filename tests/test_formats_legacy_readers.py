@@ -365,7 +365,7 @@ def test_null_writer_stores_nothing(tmp_path):
     fbs, _ = colour_set(3, 3)
     spec = registry().formats["null"]
     spec.writer(None, Image([Layer("", framebuf.datatype("rgba"), np.zeros((3, 3, 4), np.uint8))]), {})
-    assert spec.writer.creates_file is False
+    assert spec.creates_file is False
     assert list(tmp_path.iterdir()) == []
 
 

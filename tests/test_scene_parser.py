@@ -645,7 +645,7 @@ def test_unreadable_scene_is_a_scene_error(tmp_path):
     ('camera "c"\n  zoom 3\nend camera\n', "s.mi:2:3:", "expected a camera statement or 'end camera', found 'zoom'"),
     ('camera "c"\n  framebuffer "a" primary maybe\nend camera\n', "s.mi:2:27:", "expected on or off after 'primary', found 'maybe'"),
     ('options "o" colorclip bright end options\n', "s.mi:1:23:", "expected rgb, alpha or raw after 'colorclip', found 'bright'"),
-    ('options "o" filter sinc end options\n', "s.mi:1:20:", "expected a filter name (box, triangle, gauss, mitchell, lanczos), found 'sinc'"),
+    ('options "o" filter sinc end options\n', "s.mi:1:20:", "expected a filter name (box, triangle, gauss, mitchell, lanczos, blackman_harris), found 'sinc'"),
     ('options "o" filter clip box end options\n', "s.mi:1:25:", "expected a filter name after 'filter clip' (mitchell, lanczos), found 'box'"),
     ('options "o" samples 1 2 3 end options\n', "s.mi:1:13:", "expected 1, 2 or 4 numbers after 'samples', found 3"),
     ('options "o" samples 1.5 end options\n', "s.mi:1:21:", "expected an integer sample limit, found number 1.5"),
