@@ -169,69 +169,142 @@ def run(job: Job, inputs, sink, journal: Journal, executor, options_key: str, *,
     """Run ``job`` over ``inputs`` (an iterator of paths). ``progress``: an object with
     ``update(report)`` and ``message(line)`` (:class:`framebuf.progress.BatchProgress`); ``on_output(TaskOutput)`` sees every finished task (a successful one after its files
     are written)."""
-    rep = Report(destination=sink.describe(), executor=executor.describe())
-    t0 = time.perf_counter()
-    # tasks in flight (and results waiting for their turn): enough to hide the executor's
-    # round trip (Dask's is milliseconds), few enough that their bytes stay small
-    window = window or getattr(executor, "window", None) or max(4, 4 * executor.workers)
-    inflight: dict = {}                 # handle -> (index, path, stem, attempt)
-    ready: dict = {}                    # index -> TaskOutput | None (None: skipped)
-    order = {"next": 0, "seen": 0}
-    interrupts = _Interrupts(raise_at_once=executor.name == "inline")
-    it = iter(inputs)
-    exhausted = False
+    r = _BatchRun(job, inputs, sink, journal, executor, options_key, force=force, verify=verify,
+                  progress=progress, on_output=on_output, window=window)
+    with r.interrupts:
+        try:
+            r.loop()
+            with r.interrupts.hold():
+                journal.record(sink.close())
+            executor.shutdown()
+        except KeyboardInterrupt:
+            r.stop_interrupted()
+        finally:
+            journal.forget_pending()
+            r.rep.seconds = time.perf_counter() - r.t0
+    return r.rep
 
-    def fail(out: TaskOutput) -> None:
-        rep.failed += 1
-        line = out.error if out.error.startswith(out.source) else f"{out.source}: {out.error}"
-        if len(rep.failures) < 1000:
-            rep.failures.append(line)
-        if progress is not None:
-            progress.message(f"error: {line}")
-        else:
-            print(f"error: {line}", file=sys.stderr)
 
-    def commit(out: TaskOutput | None, stem: str) -> None:
-        if out is None:
-            return
-        if not out.ok:
-            fail(out)
-            if on_output is not None:
-                on_output(out)
-            journal.record([{"input": out.source, "stem": stem, "size": out.size, "mtime_ns": out.mtime_ns,
-                             "sha256": out.sha256, "options": options_key, "status": "failed",
-                             "error": out.error, "outputs": {}, "seconds": out.seconds}])
-            return
-        row = {"input": out.source, "stem": stem, "size": out.size, "mtime_ns": out.mtime_ns,
-               "sha256": out.sha256, "options": options_key, "status": "ok", "error": "",
-               "seconds": out.seconds}
-        with interrupts.hold():
-            journal.record(sink.put(row, out.files))
-        rep.done += 1
-        if out.detail:
-            rep.details[out.detail] = rep.details.get(out.detail, 0) + 1
-        for w in out.warnings:
-            if w not in rep.warnings and len(rep.warnings) < 1000:
-                rep.warnings.append(w)
-        if on_output is not None:
-            on_output(out)
+class _BatchRun:
+    """The state of one :func:`run`: tasks in flight, results waiting for their turn (written in
+    input order), and the report. Each step is a method so the loop in :meth:`loop` reads as
+    fill the window, write what is ready, wait, collect."""
 
-    def drain_in_order() -> None:
-        while order["next"] in ready:
-            out, stem = ready.pop(order["next"])
-            commit(out, stem)
-            order["next"] += 1
-            if progress is not None:
-                progress.update(rep)
+    def __init__(self, job: Job, inputs, sink, journal: Journal, executor, options_key: str, *,
+                 force: bool, verify: bool, progress, on_output, window: int | None):
+        self.job, self.sink, self.journal, self.executor = job, sink, journal, executor
+        self.options_key, self.force, self.verify = options_key, force, verify
+        self.progress, self.on_output = progress, on_output
+        self.rep = Report(destination=sink.describe(), executor=executor.describe())
+        self.t0 = time.perf_counter()
+        # tasks in flight (and results waiting for their turn): enough to hide the executor's
+        # round trip (Dask's is milliseconds), few enough that their bytes stay small
+        self.window = window or getattr(executor, "window", None) or max(4, 4 * executor.workers)
+        self.inflight: dict = {}            # handle -> (index, path, stem, attempt)
+        self.ready: dict = {}               # index -> (TaskOutput | None (None: skipped), stem)
+        self.next = 0                       # the index written next
+        self.seen = 0                       # inputs read so far
+        self.interrupts = _Interrupts(raise_at_once=executor.name == "inline")
+        self.it = iter(inputs)
+        self.exhausted = False
 
-    def decide(path: str) -> tuple[str, str | None]:
+    def loop(self) -> None:
+        while True:
+            self.interrupts.check()
+            self.fill_window()
+            self.drain_in_order()
+            if not self.inflight:
+                if self.exhausted and not self.ready:
+                    return
+                continue
+            done = self.executor.wait(list(self.inflight), 0.2)
+            self.interrupts.check()
+            for h in done:
+                self.collect(h)
+            self.drain_in_order()
+
+    def fill_window(self) -> None:
+        """Read inputs until the window is full: skipped and clashing ones go straight to
+        ``ready`` (they keep their place in the order), the rest are submitted."""
+        while not self.exhausted and len(self.inflight) + len(self.ready) < self.window:
+            try:
+                path = str(next(self.it))
+            except StopIteration:
+                self.exhausted = True
+                return
+            index = self.seen
+            self.seen += 1
+            path = os.path.abspath(path)
+            stem = self.job.stem(path)
+            what, other = self.decide(path)
+            if what == "skip":
+                self.rep.skipped += 1
+                self.ready[index] = (None, stem)
+                continue
+            if what == "clash":
+                self.ready[index] = (TaskOutput(path, error=f"{path}: another input of this job has the "
+                                                f"same name ({other}); their outputs would overwrite "
+                                                f"each other"), None)
+                continue
+            self.journal.claim(path, stem)
+            self.submit(index, path, stem, 1)
+
+    def submit(self, index: int, path: str, stem: str, attempt: int) -> None:
+        handle = self.executor.submit(self.job.task, path, self.job.params)
+        self.inflight[handle] = (index, path, stem, attempt)
+
+    def collect(self, h) -> None:
+        """One finished task's result into ``ready``; a lost worker is retried up to
+        MAX_ATTEMPTS times (the input may not be to blame)."""
+        index, path, stem, attempt = self.inflight.pop(h)
+        try:
+            out = self.executor.outcome(h)
+        except WorkerLost as exc:
+            if attempt < MAX_ATTEMPTS:
+                self.rep.retried += 1
+                self.submit(index, path, stem, attempt + 1)
+                return
+            out = TaskOutput(path, error=f"{path}: the worker died {attempt} times on this "
+                                         f"input ({exc})")
+        except Exception as exc:      # the task itself crashed on a worker
+            out = TaskOutput(path, error=f"{path}: internal error: {type(exc).__name__}: {exc}")
+        self.ready[index] = (out, stem)
+
+    def drain_in_order(self) -> None:
+        while self.next in self.ready:
+            out, stem = self.ready.pop(self.next)
+            self.commit(out, stem)
+            self.next += 1
+            if self.progress is not None:
+                self.progress.update(self.rep)
+
+    def stop_interrupted(self) -> None:
+        rep = self.rep
+        rep.interrupted = True
+        self.executor.shutdown(cancel=True)
+        # what came back is whole: write it (out of order now, it no longer matters), then
+        # finish the open shard
+        for index in sorted(self.ready):
+            out, stem = self.ready[index]
+            try:
+                self.commit(out, stem)
+            except KeyboardInterrupt:
+                break
+        self.ready.clear()
+        try:
+            self.journal.record(self.sink.close())
+        except KeyboardInterrupt:
+            pass
+
+    def decide(self, path: str) -> tuple[str, str | None]:
         """'skip' | 'run' | 'clash', and the clashing input."""
-        stem = job.stem(path)
+        journal = self.journal
+        stem = self.job.stem(path)
         other = journal.stem_owner(stem, path)
         if other is not None:
             return "clash", other
         row = journal.lookup(path)
-        if force or row is None or row.status != "ok" or row.options != options_key:
+        if self.force or row is None or row.status != "ok" or row.options != self.options_key:
             return "run", None
         st = stat_of(path)
         if st is None:
@@ -240,76 +313,43 @@ def run(job: Job, inputs, sink, journal: Journal, executor, options_key: str, *,
             if file_sha256(path) != row.sha256:
                 return "run", None
             journal.touch(path, *st)
-        return ("skip" if sink.intact(row, verify) else "run"), None
+        return ("skip" if self.sink.intact(row, self.verify) else "run"), None
 
-    with interrupts:
-        try:
-            while True:
-                interrupts.check()
-                while not exhausted and len(inflight) + len(ready) < window:
-                    try:
-                        path = str(next(it))
-                    except StopIteration:
-                        exhausted = True
-                        break
-                    index = order["seen"]
-                    order["seen"] += 1
-                    path = os.path.abspath(path)
-                    stem = job.stem(path)
-                    what, other = decide(path)
-                    if what == "skip":
-                        rep.skipped += 1
-                        ready[index] = (None, stem)
-                        continue
-                    if what == "clash":
-                        ready[index] = (TaskOutput(path, error=f"{path}: another input of this job has the "
-                                                   f"same name ({other}); their outputs would overwrite "
-                                                   f"each other"), None)
-                        continue
-                    journal.claim(path, stem)
-                    inflight[executor.submit(job.task, path, job.params)] = (index, path, stem, 1)
-                drain_in_order()
-                if not inflight:
-                    if exhausted and not ready:
-                        break
-                    continue
-                done = executor.wait(list(inflight), 0.2)
-                interrupts.check()
-                for h in done:
-                    index, path, stem, attempt = inflight.pop(h)
-                    try:
-                        out = executor.outcome(h)
-                    except WorkerLost as exc:
-                        if attempt < MAX_ATTEMPTS:
-                            rep.retried += 1
-                            inflight[executor.submit(job.task, path, job.params)] = (index, path, stem, attempt + 1)
-                            continue
-                        out = TaskOutput(path, error=f"{path}: the worker died {attempt} times on this "
-                                                     f"input ({exc})")
-                    except Exception as exc:      # the task itself crashed on a worker
-                        out = TaskOutput(path, error=f"{path}: internal error: {type(exc).__name__}: {exc}")
-                    ready[index] = (out, stem)
-                drain_in_order()
-            with interrupts.hold():
-                journal.record(sink.close())
-            executor.shutdown()
-        except KeyboardInterrupt:
-            rep.interrupted = True
-            executor.shutdown(cancel=True)
-            # what came back is whole: write it (out of order now, it no longer matters), then
-            # finish the open shard
-            for index in sorted(ready):
-                out, stem = ready[index]
-                try:
-                    commit(out, stem)
-                except KeyboardInterrupt:
-                    break
-            ready.clear()
-            try:
-                journal.record(sink.close())
-            except KeyboardInterrupt:
-                pass
-        finally:
-            journal.forget_pending()
-            rep.seconds = time.perf_counter() - t0
-    return rep
+    def fail(self, out: TaskOutput) -> None:
+        rep = self.rep
+        rep.failed += 1
+        line = out.error if out.error.startswith(out.source) else f"{out.source}: {out.error}"
+        if len(rep.failures) < 1000:
+            rep.failures.append(line)
+        if self.progress is not None:
+            self.progress.message(f"error: {line}")
+        else:
+            print(f"error: {line}", file=sys.stderr)
+
+    def commit(self, out: TaskOutput | None, stem: str) -> None:
+        """Write one result's files and record it (a failure is recorded with no outputs)."""
+        if out is None:
+            return
+        rep, on_output = self.rep, self.on_output
+        if not out.ok:
+            self.fail(out)
+            if on_output is not None:
+                on_output(out)
+            self.journal.record([{"input": out.source, "stem": stem, "size": out.size,
+                                  "mtime_ns": out.mtime_ns, "sha256": out.sha256,
+                                  "options": self.options_key, "status": "failed",
+                                  "error": out.error, "outputs": {}, "seconds": out.seconds}])
+            return
+        row = {"input": out.source, "stem": stem, "size": out.size, "mtime_ns": out.mtime_ns,
+               "sha256": out.sha256, "options": self.options_key, "status": "ok", "error": "",
+               "seconds": out.seconds}
+        with self.interrupts.hold():
+            self.journal.record(self.sink.put(row, out.files))
+        rep.done += 1
+        if out.detail:
+            rep.details[out.detail] = rep.details.get(out.detail, 0) + 1
+        for w in out.warnings:
+            if w not in rep.warnings and len(rep.warnings) < 1000:
+                rep.warnings.append(w)
+        if on_output is not None:
+            on_output(out)

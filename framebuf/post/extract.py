@@ -393,6 +393,21 @@ def extract_one(path, outdir, opts: ExtractOptions | None = None, write=None) ->
     return res
 
 
+@dataclass
+class _Outputs:
+    """What one extraction gathers as it goes: the info document, the channels each asset used,
+    and the encoders, which run together at the end (side by side when threads are allowed)."""
+
+    info: dict
+    doc: dict
+    level: int
+    used: dict = field(default_factory=dict)
+    tasks: list = field(default_factory=list)
+
+    def encode(self, target: Path, encoder) -> None:
+        self.tasks.append((target, encoder))
+
+
 def _extract(path: Path, outdir: Path, opts: ExtractOptions, res: ExtractResult, write) -> None:
     if not path.is_file():
         raise FramebufError(f"{path}: no such file")
@@ -400,10 +415,56 @@ def _extract(path: Path, outdir: Path, opts: ExtractOptions, res: ExtractResult,
     rv = render.resolved
     res.layout = rv.layout.name
     res.warnings += [f"{path.name}: {p}" for p in rv.problems]
-    attrs = render.attributes
     wanted = set(opts.assets)
+    source_kind, crypto_layer = parse_source(opts.labels_from)
+    need = _channels_needed(path, render, wanted, source_kind)
+    # masks stay half (the numpy label combine reads their bit patterns); the decoded planes
+    # are done with before this thread's next render: reuse their buffer
+    data = render.load(_load_order(need), threads=opts.threads, reuse=True)
+
+    stem = path.name[:-len(path.suffix)] if path.suffix else path.name
+    out = lambda asset: outdir / f"{stem}{SUFFIX[asset]}"
+    info = _sidecar_info(path.with_name(stem + SUFFIX["info"]), out("info"), opts, res)
+    info["render"] = {**(info.get("render") or {}), **_zrange(render.attributes)}
+    outs = _Outputs(info, {"source": path.name, "layout": rv.layout.name,
+                           "width": render.width, "height": render.height},
+                    int(opts.compress_level))
+
+    labels = clabels = soft = None
+    if "segments" in wanted:
+        labels, clabels, soft = _segment_labels(path, rv, data, need, source_kind, crypto_layer,
+                                                opts, res, outs)
+        _document_label_rule(opts, outs.doc)
+    if soft is not None:
+        _add_soft(outdir / f"{stem}.soft.{opts.soft}", soft, opts, outs)
+    if "rgb" in need:
+        _add_rgb(out("rgb"), data, need["rgb"], opts, outs)
+    if "alpha" in need:
+        _add_alpha(out("alpha"), data, need["alpha"], outs)
+    if "depth" in need:
+        _add_depth(path, out("depth"), data, need["depth"], render.attributes, opts, outs)
+    if "normals" in need:
+        _add_normals(path, out("normals"), data, rv.roles["normals"], render.attributes, opts,
+                     res, outs)
+    if labels is not None:
+        outs.encode(out("segments"), lambda: _encode_png(labels, outs.level))
+        if clabels is not None:
+            outs.encode(out("clothing_segments"), lambda: _encode_png(clabels, outs.level))
+    encoded = _run_encoders(outs.tasks, opts.threads)
+    outs.doc["channels"] = outs.used
+    if res.warnings:
+        outs.doc["warnings"] = list(res.warnings)
+    info["extract"] = outs.doc
+    encoded.append((out("info"), _encode_json(info)))
+    for target, blob in encoded:
+        write(target.name, blob)
+    res.outputs = [str(target) for target, _ in encoded]
+
+
+def _channels_needed(path: Path, render, wanted: set, source_kind: str) -> dict[str, list[str]]:
+    """Asset -> the channels it reads; refuses an asset the layout cannot feed, before decoding."""
+    rv = render.resolved
     roles = rv.roles
-    need: dict[str, list[str]] = {}
 
     def require(asset, role):
         if role not in roles:
@@ -414,6 +475,7 @@ def _extract(path: Path, outdir: Path, opts: ExtractOptions, res: ExtractResult,
                 f"layout with --layout")
         return list(roles[role].channels)
 
+    need: dict[str, list[str]] = {}
     if "rgb" in wanted:
         need["rgb"] = require("rgb", "beauty")[:3]
     if "alpha" in wanted:
@@ -422,9 +484,8 @@ def _extract(path: Path, outdir: Path, opts: ExtractOptions, res: ExtractResult,
         need["depth"] = require("depth", "depth")
     if "normals" in wanted:
         need["normals"] = require("normals", "normals")
-    source_kind, crypto_layer = parse_source(opts.labels_from)
     if "segments" in wanted and source_kind == "cryptomatte":
-        pass  # the layer's ranks are read on their own below (framebuf.cryptomatte)
+        pass  # the layer's ranks are read on their own (framebuf.cryptomatte)
     elif "segments" in wanted:
         if not rv.masks:
             raise FramebufError(f"{path}: asset 'segments' needs segmentation mask channels; "
@@ -432,156 +493,158 @@ def _extract(path: Path, outdir: Path, opts: ExtractOptions, res: ExtractResult,
         need["segments"] = [rv.masks[c] for c in sorted(rv.masks)]
         if rv.clothing_masks:
             need["clothing_segments"] = [rv.clothing_masks[c] for c in sorted(rv.clothing_masks)]
+    return need
+
+
+def _load_order(need: dict[str, list[str]]) -> list[str]:
     # masks first and in class order: the decoder then leaves them as one (K, H, W) block
     order = need.get("segments", []) + need.get("clothing_segments", [])
-    order = order + [c for k, v in need.items() if k not in ("segments", "clothing_segments") for c in v]
-    # masks stay half (the numpy label combine reads their bit patterns); the decoded planes
-    # are done with before this thread's next render: reuse their buffer
-    data = render.load(order, threads=opts.threads, reuse=True)
+    return order + [c for k, v in need.items() if k not in ("segments", "clothing_segments") for c in v]
 
-    stem = path.name[:-len(path.suffix)] if path.suffix else path.name
-    out = lambda asset: outdir / f"{stem}{SUFFIX[asset]}"
-    info: dict = {}
-    sidecar = path.with_name(stem + SUFFIX["info"])
-    if opts.merge_info and sidecar.is_file() and sidecar.resolve() != out("info").resolve():
-        try:
-            info = json.loads(sidecar.read_text(encoding="utf-8"))
-            if not isinstance(info, dict):
-                raise ValueError("not a JSON object")
-        except (OSError, ValueError) as exc:
-            res.warnings.append(f"{sidecar}: not merged ({exc})")
-            info = {}
-    render_info = dict(info.get("render") or {})
-    render_info.update(_zrange(attrs))
-    info["render"] = render_info
-    used_channels: dict = {}
-    extract_doc: dict = {"source": path.name, "layout": rv.layout.name,
-                         "width": render.width, "height": render.height}
-    tasks = []  # (output path, encoder): run together at the end (threads when allowed)
-    encode = lambda target, encoder: tasks.append((target, encoder))
-    level = int(opts.compress_level)
 
-    soft = None  # (class names with background first, (K + 1, H, W) coverage)
-    if "segments" in wanted and source_kind == "cryptomatte":
-        labels, mapping, name, soft, doc = _crypto_labels(path, crypto_layer, opts, res.warnings)
+def _sidecar_info(sidecar: Path, target: Path, opts: ExtractOptions, res: ExtractResult) -> dict:
+    """The renderer's own N.info.json next to the EXR, kept and updated; a broken one is a
+    warning, not a failure (the assets are still worth writing)."""
+    if not (opts.merge_info and sidecar.is_file() and sidecar.resolve() != target.resolve()):
+        return {}
+    try:
+        info = json.loads(sidecar.read_text(encoding="utf-8"))
+        if not isinstance(info, dict):
+            raise ValueError("not a JSON object")
+    except (OSError, ValueError) as exc:
+        res.warnings.append(f"{sidecar}: not merged ({exc})")
+        return {}
+    return info
+
+
+def _segment_labels(path, rv, data, need, source_kind, crypto_layer, opts, res, outs: _Outputs):
+    """(labels, clothing labels or None, soft coverage or None), from Cryptomatte or from masks;
+    soft is (class names with background first, (K + 1, H, W) coverage)."""
+    info, doc = outs.info, outs.doc
+    if source_kind == "cryptomatte":
+        labels, mapping, name, soft, source = _crypto_labels(path, crypto_layer, opts, res.warnings)
         info["segments_mapping"] = mapping
-        extract_doc["segments_mapping_name"] = name
-        extract_doc["segments_source"] = doc
-        used_channels["segments"] = doc["channels"]
-        need["segments"] = doc["channels"]
-    if "segments" in need and source_kind == "masks":
-        labels, mapping, name, soft = _labels(rv.masks, data, opts.mapping, opts,
-                                              f"{path}: segments", res.warnings)
-        info["segments_mapping"] = mapping
-        extract_doc["segments_mapping_name"] = name
-        used_channels["segments"] = {c: rv.masks[c] for c in sorted(rv.masks)}
-        if "clothing_segments" in need:
-            clabels, cmapping, cname, _ = _labels(rv.clothing_masks, data, opts.clothing_mapping,
-                                                  opts, f"{path}: clothing segments", res.warnings,
-                                                  soft=False)
-            info["clothing_segments_mapping"] = cmapping
-            extract_doc["clothing_segments_mapping_name"] = cname
-            used_channels["clothing_segments"] = {c: rv.clothing_masks[c] for c in sorted(rv.clothing_masks)}
-    if "segments" in wanted:
-        extract_doc["label_rule"] = (f"{opts.mode} of coverage against background 1 - sum(coverage); "
-                                     f"ties: background, then alphabetical class order"
-                                     if opts.mode == "argmax" else
-                                     f"last class (alphabetical) above {opts.threshold}")
-        if opts.margin:
-            extract_doc["ignore"] = {"value": int(opts.ignore_value), "margin": float(opts.margin),
-                                     "rule": "winner's coverage minus the runner-up's (background "
-                                             "included) below the margin"}
-    if soft is not None:
-        soft_names, soft_planes = soft
-        soft_path = outdir / f"{stem}.soft.{opts.soft}"
-        encode(soft_path, lambda: _encode_soft(soft_names, soft_planes, opts.soft, level))
-        extract_doc["soft"] = {"file": soft_path.name, "dtype": "float16", "channels": soft_names,
-                               "meaning": "coverage per class; background = 1 - sum of the classes"}
-    if "rgb" in need:
-        chans = need["rgb"]
-        rgb = np.stack([to_u8(data[c], opts.srgb) for c in chans], -1)
-        encode(out("rgb"), lambda rgb=rgb: _encode_png(rgb, level))
-        used_channels["rgb"] = chans
-        extract_doc["rgb"] = {"transfer": "sRGB-encoded from linear" if opts.srgb else "as stored",
-                              "clipped": [0, 1]}
-    if "alpha" in need:
-        chans = need["alpha"]
-        a8 = to_u8(data[chans[0]], False)
-        encode(out("alpha"), lambda a8=a8: _encode_tiff(a8, level, "alpha"))
-        used_channels["alpha"] = chans
-    if "depth" in need:
-        chans = need["depth"]
-        z = data[chans[0]]
-        dtype = {"auto": np.float16 if z.dtype == np.float16 else np.float32,
-                 "float16": np.float16, "float32": np.float32}[opts.depth_dtype]
-        zf = z.astype(np.float32)
-        bg = _layouts.background_depth(zf, opts.depth_far)
-        if opts.depth_normalised:
-            zr = _zrange(attrs)
-            if "zmin" not in zr or "zmax" not in zr:
-                raise FramebufError(f"{path}: --depth-normalised needs zmin and zmax in the EXR header")
-            zf = zr["zmin"] + zf * (zr["zmax"] - zr["zmin"])
-        depth = zf.astype(dtype)
-        depth[bg] = opts.depth_background
-        encode(out("depth"), lambda depth=depth: _encode_tiff(depth, level, "depth"))
-        used_channels["depth"] = chans
-        extract_doc["depth"] = {
-            "units": "metres" + (" (from normalised Z and zmin/zmax)" if opts.depth_normalised else
-                                 " (as stored in the EXR)"),
-            "dtype": np.dtype(dtype).name, "background": _json_float(opts.depth_background),
-            "background_rule": f"not finite, <= 0 or >= {opts.depth_far:g} in the EXR",
-            "background_pixels": int(bg.sum()),
-        }
-    if "normals" in need:
-        m = roles["normals"]
-        planes = [data[c] for c in m.channels]
-        if all(s == 1 for s in m.signs) and m.space != "world" and planes[0].dtype == np.float16:
-            n = np.stack(planes, -1)
-        else:
-            n = np.stack([p.astype(np.float32) * s for p, s in zip(planes, m.signs)], -1)
-        # null normal (background): every component +-0, tested on the planes' bits without the
-        # sign (a reduction over the last axis of (H, W, 3) costs ten times more)
-        magnitude = {np.dtype(np.float16): np.uint16(0x7FFF), np.dtype(np.float32): np.uint32(0x7FFFFFFF)}
-        if len({pl.dtype for pl in planes}) == 1 and planes[0].dtype in magnitude:
-            mask = magnitude[planes[0].dtype]
-            either = planes[0].view(mask.dtype) | planes[1].view(mask.dtype) | planes[2].view(mask.dtype)
-            null = (either & mask) == 0
-        else:
-            null = ~np.any(n != 0, axis=-1)
-        n, space = _layouts.camera_normals(n, m.space, attrs.get("worldToCamera"))
-        if space != "camera":
-            res.warnings.append(f"{path.name}: normals are {space} space ({', '.join(m.channels)}) and "
-                                f"the header has no worldToCamera matrix; written as they are")
-        n = n.astype(np.float16)
-        n[null] = np.asarray(opts.normals_background, np.float16)
-        encode(out("normals"), lambda n=n: _encode_tiff(n, level, "normals"))
-        used_channels["normals"] = list(m.channels)
-        extract_doc["normals"] = {
-            "space": space, "axes": "x right, y up, z towards the camera" if space == "camera" else
-            "world", "dtype": "float16", "background": list(map(float, opts.normals_background)),
-            "background_rule": "null normal vector in the EXR",
-            **({"signs": list(m.signs)} if any(s != 1 for s in m.signs) else {}),
-        }
-    if "segments" in wanted:
-        encode(out("segments"), lambda: _encode_png(labels, level))
-        if "clothing_segments" in need:
-            encode(out("clothing_segments"), lambda: _encode_png(clabels, level))
+        doc["segments_mapping_name"] = name
+        doc["segments_source"] = source
+        outs.used["segments"] = source["channels"]
+        return labels, None, soft
+    labels, mapping, name, soft = _labels(rv.masks, data, opts.mapping, opts,
+                                          f"{path}: segments", res.warnings)
+    info["segments_mapping"] = mapping
+    doc["segments_mapping_name"] = name
+    outs.used["segments"] = {c: rv.masks[c] for c in sorted(rv.masks)}
+    clabels = None
+    if "clothing_segments" in need:
+        clabels, cmapping, cname, _ = _labels(rv.clothing_masks, data, opts.clothing_mapping,
+                                              opts, f"{path}: clothing segments", res.warnings,
+                                              soft=False)
+        info["clothing_segments_mapping"] = cmapping
+        doc["clothing_segments_mapping_name"] = cname
+        outs.used["clothing_segments"] = {c: rv.clothing_masks[c] for c in sorted(rv.clothing_masks)}
+    return labels, clabels, soft
+
+
+def _document_label_rule(opts: ExtractOptions, doc: dict) -> None:
+    doc["label_rule"] = (f"{opts.mode} of coverage against background 1 - sum(coverage); "
+                         f"ties: background, then alphabetical class order"
+                         if opts.mode == "argmax" else
+                         f"last class (alphabetical) above {opts.threshold}")
+    if opts.margin:
+        doc["ignore"] = {"value": int(opts.ignore_value), "margin": float(opts.margin),
+                         "rule": "winner's coverage minus the runner-up's (background "
+                                 "included) below the margin"}
+
+
+def _add_soft(soft_path: Path, soft, opts: ExtractOptions, outs: _Outputs) -> None:
+    soft_names, soft_planes = soft
+    outs.encode(soft_path, lambda: _encode_soft(soft_names, soft_planes, opts.soft, outs.level))
+    outs.doc["soft"] = {"file": soft_path.name, "dtype": "float16", "channels": soft_names,
+                        "meaning": "coverage per class; background = 1 - sum of the classes"}
+
+
+def _add_rgb(target: Path, data, chans, opts: ExtractOptions, outs: _Outputs) -> None:
+    rgb = np.stack([to_u8(data[c], opts.srgb) for c in chans], -1)
+    outs.encode(target, lambda: _encode_png(rgb, outs.level))
+    outs.used["rgb"] = chans
+    outs.doc["rgb"] = {"transfer": "sRGB-encoded from linear" if opts.srgb else "as stored",
+                       "clipped": [0, 1]}
+
+
+def _add_alpha(target: Path, data, chans, outs: _Outputs) -> None:
+    a8 = to_u8(data[chans[0]], False)
+    outs.encode(target, lambda: _encode_tiff(a8, outs.level, "alpha"))
+    outs.used["alpha"] = chans
+
+
+def _add_depth(path: Path, target: Path, data, chans, attrs, opts: ExtractOptions,
+               outs: _Outputs) -> None:
+    z = data[chans[0]]
+    dtype = {"auto": np.float16 if z.dtype == np.float16 else np.float32,
+             "float16": np.float16, "float32": np.float32}[opts.depth_dtype]
+    zf = z.astype(np.float32)
+    bg = _layouts.background_depth(zf, opts.depth_far)
+    if opts.depth_normalised:
+        zr = _zrange(attrs)
+        if "zmin" not in zr or "zmax" not in zr:
+            raise FramebufError(f"{path}: --depth-normalised needs zmin and zmax in the EXR header")
+        zf = zr["zmin"] + zf * (zr["zmax"] - zr["zmin"])
+    depth = zf.astype(dtype)
+    depth[bg] = opts.depth_background
+    outs.encode(target, lambda: _encode_tiff(depth, outs.level, "depth"))
+    outs.used["depth"] = chans
+    outs.doc["depth"] = {
+        "units": "metres" + (" (from normalised Z and zmin/zmax)" if opts.depth_normalised else
+                             " (as stored in the EXR)"),
+        "dtype": np.dtype(dtype).name, "background": _json_float(opts.depth_background),
+        "background_rule": f"not finite, <= 0 or >= {opts.depth_far:g} in the EXR",
+        "background_pixels": int(bg.sum()),
+    }
+
+
+def _add_normals(path: Path, target: Path, data, m, attrs, opts: ExtractOptions,
+                 res: ExtractResult, outs: _Outputs) -> None:
+    planes = [data[c] for c in m.channels]
+    if all(s == 1 for s in m.signs) and m.space != "world" and planes[0].dtype == np.float16:
+        n = np.stack(planes, -1)
+    else:
+        n = np.stack([p.astype(np.float32) * s for p, s in zip(planes, m.signs)], -1)
+    null = _null_normals(planes, n)
+    n, space = _layouts.camera_normals(n, m.space, attrs.get("worldToCamera"))
+    if space != "camera":
+        res.warnings.append(f"{path.name}: normals are {space} space ({', '.join(m.channels)}) and "
+                            f"the header has no worldToCamera matrix; written as they are")
+    n = n.astype(np.float16)
+    n[null] = np.asarray(opts.normals_background, np.float16)
+    outs.encode(target, lambda: _encode_tiff(n, outs.level, "normals"))
+    outs.used["normals"] = list(m.channels)
+    outs.doc["normals"] = {
+        "space": space, "axes": "x right, y up, z towards the camera" if space == "camera" else
+        "world", "dtype": "float16", "background": list(map(float, opts.normals_background)),
+        "background_rule": "null normal vector in the EXR",
+        **({"signs": list(m.signs)} if any(s != 1 for s in m.signs) else {}),
+    }
+
+
+def _null_normals(planes, n):
+    # null normal (background): every component +-0, tested on the planes' bits without the
+    # sign (a reduction over the last axis of (H, W, 3) costs ten times more)
+    magnitude = {np.dtype(np.float16): np.uint16(0x7FFF), np.dtype(np.float32): np.uint32(0x7FFFFFFF)}
+    if len({pl.dtype for pl in planes}) == 1 and planes[0].dtype in magnitude:
+        mask = magnitude[planes[0].dtype]
+        either = planes[0].view(mask.dtype) | planes[1].view(mask.dtype) | planes[2].view(mask.dtype)
+        return (either & mask) == 0
+    return ~np.any(n != 0, axis=-1)
+
+
+def _run_encoders(tasks, threads) -> list:
+    """[(target, encoded bytes)] in the order the tasks were added."""
     # the encoders (libpng, zlib) release the GIL: with threads the files are encoded side by side
-    threads = _exrfile._threads() if opts.threads is None else max(1, int(opts.threads))
+    threads = _exrfile._threads() if threads is None else max(1, int(threads))
     if threads > 1 and len(tasks) > 1:
         with ThreadPoolExecutor(threads) as pool:
-            encoded = [(target, fut) for target, fut in [(t, pool.submit(e)) for t, e in tasks]]
-            encoded = [(target, fut.result()) for target, fut in encoded]
-    else:
-        encoded = [(target, e()) for target, e in tasks]
-    extract_doc["channels"] = used_channels
-    if res.warnings:
-        extract_doc["warnings"] = list(res.warnings)
-    info["extract"] = extract_doc
-    encoded.append((out("info"), _encode_json(info)))
-    for target, data in encoded:
-        write(target.name, data)
-    res.outputs = [str(target) for target, _ in encoded]
+            futures = [(target, pool.submit(e)) for target, e in tasks]
+            return [(target, fut.result()) for target, fut in futures]
+    return [(target, e()) for target, e in tasks]
 
 
 def _json_float(v: float):

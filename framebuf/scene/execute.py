@@ -356,6 +356,19 @@ class _Execution:
                                       f"{', '.join(sorted(table)) or '(none)'}", self.scene)
 
     def plan(self) -> None:
+        self._plan_resolution()
+        # A dry plan builds every buffer at 1x1: the same statements, checks and buffer layout at
+        # no cost (20000x20000 took 16 s and 6 GB just to print a plan); the full-size bytes are
+        # computed from it by planned_bytes().
+        self.fbs = FrameBufferSet(1, 1) if self.dry else FrameBufferSet(*self.resolution)
+        self.steps: list = []          # ("shader", ShaderOutput) | ("file", _FileJob)
+        self.deferred: list[_FileJob] = []
+        self._plan_buffers()
+        self._plan_outputs()
+        self._plan_buffer_files()
+        self._check_sizes()
+
+    def _plan_resolution(self) -> None:
         cam = self.camera
         from .camera import DEFAULT_RESOLUTION
 
@@ -364,15 +377,12 @@ class _Execution:
         if self.resolution[0] <= 0 or self.resolution[1] <= 0:
             raise _loc_error(cam.location, f"resolution {self.resolution[0]} "
                                            f"{self.resolution[1]} is not positive", self.scene)
-        # A dry plan builds every buffer at 1x1: the same statements, checks and buffer layout at
-        # no cost (20000x20000 took 16 s and 6 GB just to print a plan); the full-size bytes are
-        # computed from it by planned_bytes().
-        self.fbs = fbs = FrameBufferSet(1, 1) if self.dry else FrameBufferSet(*self.resolution)
-        self.steps: list = []          # ("shader", ShaderOutput) | ("file", _FileJob)
-        self.deferred: list[_FileJob] = []
+
+    def _plan_buffers(self) -> None:
+        """The legacy rgba buffer, then the named buffers in declaration order."""
+        cam = self.camera
         if cam.mode == "legacy":
             self._add_standard("rgba", "rgba", None, primary=True)
-        # named buffers, in declaration order
         primary = cam.primary_buffer()
         for decl in cam.framebuffers.values():
             props = {"dod": decl.dod, "dpi": decl.dpi, "field": decl.field, "tiled": decl.tiled}
@@ -381,13 +391,15 @@ class _Execution:
             if decl.cryptomatte or decl.ranks is not None or decl.manifest is not None:
                 self._plan_cryptomatte(decl, fprops)
             elif decl.user:
-                fbs.add(decl.name, decl.datatype, user=True, filtering=decl.effective_filtering,
-                        primary=decl is primary, file=fprops)
+                self.fbs.add(decl.name, decl.datatype, user=True, filtering=decl.effective_filtering,
+                             primary=decl is primary, file=fprops)
             else:
                 self._add_standard(decl.name, decl.datatype, decl.effective_filtering,
                                    primary=decl is primary, file=fprops)
-        # outputs, in camera order
-        for st in cam.outputs:
+
+    def _plan_outputs(self) -> None:
+        """The camera's output statements, in camera order, as steps."""
+        for st in self.camera.outputs:
             if isinstance(st, ClearOutputs):
                 continue
             if isinstance(st, ShaderOutput):
@@ -396,66 +408,78 @@ class _Execution:
                 self._check_shader(st)
                 self.steps.append(("shader", st))
             elif isinstance(st, FileOutput):
-                path = self._target(st.filename, st.location)
-                spec = self._spec(st.format, path, st.location)
-                types = list(st.types) or [(datatype(spec.default_datatype), None)]
-                names = [n for n in (self._request(k, f, st.location) for k, f in types) if n]
-                if not names:
-                    continue
+                job = self._file_output_job(st)
+                if job is not None:
+                    self._check_job(job)
+                    self.steps.append(("file", job))
+
+    def _file_output_job(self, st: FileOutput) -> _FileJob | None:
+        """The job of one file output statement; None when none of its types names a buffer."""
+        path = self._target(st.filename, st.location)
+        spec = self._spec(st.format, path, st.location)
+        types = list(st.types) or [(datatype(spec.default_datatype), None)]
+        names = [n for n in (self._request(k, f, st.location) for k, f in types) if n]
+        if not names:
+            return None
+        requested = None
+        if len(types) == 1 and isinstance(types[0][0], DataType):
+            requested = types[0][0]
+            if requested.name not in spec.datatypes:
+                # as for a framebuffer's datatype: a compatible conversion is attempted
+                self.warn(f"format {spec.name!r} does not list data type "
+                          f"{requested.name!r}; a compatible type is written instead",
+                          st.location)
                 requested = None
-                if len(types) == 1 and isinstance(types[0][0], DataType):
-                    requested = types[0][0]
-                    if requested.name not in spec.datatypes:
-                        # as for a framebuffer's datatype: a compatible conversion is attempted
-                        self.warn(f"format {spec.name!r} does not list data type "
-                                  f"{requested.name!r}; a compatible type is written instead",
-                                  st.location)
-                        requested = None
-                props = {"colorprofile": st.colorprofile}
-                if st.option:
-                    key, value = st.option
-                    if key in ("even", "odd"):
-                        props["field"] = key
-                    else:
-                        props[_LEGACY_OPTIONS.get(key, key)] = value
-                job = self._file_job(names, st.format, st.filename, requested, props, st.location)
-                self._check_job(job)
-                self.steps.append(("file", job))
-        # named buffers with files: grouped by target file, written after every shader
+        props = {"colorprofile": st.colorprofile}
+        if st.option:
+            key, value = st.option
+            if key in ("even", "odd"):
+                props["field"] = key
+            else:
+                props[_LEGACY_OPTIONS.get(key, key)] = value
+        return self._file_job(names, st.format, st.filename, requested, props, st.location)
+
+    def _plan_buffer_files(self) -> None:
+        """Named buffers with files: grouped by target file, written after every shader."""
         groups: dict[Path, list[FrameBufferDecl]] = {}
-        for decl in cam.framebuffers.values():
+        for decl in self.camera.framebuffers.values():
             if decl.filename:
                 path = self._target(decl.filename, decl.location)
                 groups.setdefault(path.resolve(), []).append(decl)
         for decls in groups.values():
-            first = decls[0]
-            filetype = first.filetype
-            for d in decls[1:]:
-                if d.filetype and filetype and d.filetype.lower() != filetype.lower():
-                    raise _loc_error(d.location, f"buffer {d.name!r} names file {d.filename!r} with "
-                                                 f"format {d.filetype!r}, but buffer {first.name!r} "
-                                                 f"gave it format {filetype!r}", self.scene)
-                filetype = filetype or d.filetype
-            props = {}
-            for key in ("compression", "quality", "field", "dpi", "dod", "tiled", "colorprofile"):
-                props[key] = next((getattr(d, key) for d in decls if getattr(d, key) is not None),
-                                  None)
-            names = [n for d in decls for n in (self.crypto[d.name].buffer_names if d.name in
-                                                self.crypto else [d.name])]
-            job = self._file_job(names, filetype, first.filename, None, props, first.location)
-            if len(decls) == 1 and first.premultiplied is not None:
-                job.options["premultiply"] = bool(first.premultiplied)
-            elif any(d.premultiplied is not None for d in decls):
-                self.warn("premultiplied applies to single-buffer files only; ignored",
-                          first.location)
-            if len(decls) > 1:
-                job.location = decls[1].location if not job.spec.multi_layer else first.location
+            job = self._buffer_file_job(decls)
             if any(d.deep for d in decls):
                 _deep_output.plan_job(self, job, decls)
             self._check_cryptomatte_job(job, decls)
             self._check_job(job)
             self.deferred.append(job)
-        self._check_sizes()
+
+    def _buffer_file_job(self, decls: list[FrameBufferDecl]) -> _FileJob:
+        """One file several buffer declarations name: one format, the first value each file
+        property is given."""
+        first = decls[0]
+        filetype = first.filetype
+        for d in decls[1:]:
+            if d.filetype and filetype and d.filetype.lower() != filetype.lower():
+                raise _loc_error(d.location, f"buffer {d.name!r} names file {d.filename!r} with "
+                                             f"format {d.filetype!r}, but buffer {first.name!r} "
+                                             f"gave it format {filetype!r}", self.scene)
+            filetype = filetype or d.filetype
+        props = {}
+        for key in ("compression", "quality", "field", "dpi", "dod", "tiled", "colorprofile"):
+            props[key] = next((getattr(d, key) for d in decls if getattr(d, key) is not None),
+                              None)
+        names = [n for d in decls for n in (self.crypto[d.name].buffer_names if d.name in
+                                            self.crypto else [d.name])]
+        job = self._file_job(names, filetype, first.filename, None, props, first.location)
+        if len(decls) == 1 and first.premultiplied is not None:
+            job.options["premultiply"] = bool(first.premultiplied)
+        elif any(d.premultiplied is not None for d in decls):
+            self.warn("premultiplied applies to single-buffer files only; ignored",
+                      first.location)
+        if len(decls) > 1:
+            job.location = decls[1].location if not job.spec.multi_layer else first.location
+        return job
 
     def _check_sizes(self) -> None:
         """Refuse a resolution a planned file's format cannot hold, before any rendering, with

@@ -426,7 +426,9 @@ class Scene:
 
     def describe(self) -> str:
         """A human-readable summary of the output setup (what ``framebuf render --dry-run`` prints)."""
-        return _describe(self)
+        from .describe import describe  # the wording lives apart from the model (import cycle)
+
+        return describe(self)
 
 
 def effective_filtering(kind, filtering: bool | None) -> bool:
@@ -444,118 +446,6 @@ def format_types(types: list[TypeRequest]) -> str:
         name = kind.name if isinstance(kind, DataType) else str(kind)
         parts.append(("" if filt is None else "+" if filt else "-") + name)
     return ",".join(parts)
-
-
-def _fmt_value(v) -> str:
-    if isinstance(v, bool):
-        return "on" if v else "off"
-    if isinstance(v, ShaderRef):
-        return f'= "{v.name}"'
-    if isinstance(v, InterfaceRef):
-        return f'= interface "{v.name}"'
-    if isinstance(v, str):
-        s = v if len(v) <= 60 else v[:57] + "..."
-        return '"' + s.replace("\n", "\\n") + '"'
-    if isinstance(v, tuple):
-        return " ".join(_fmt_value(x) for x in v)
-    if isinstance(v, list):
-        return "[" + ", ".join(_fmt_value(x) for x in v) + "]"
-    if isinstance(v, dict):
-        return "{" + ", ".join(f'"{k}" {_fmt_value(x)}' for k, x in v.items()) + "}"
-    if isinstance(v, float):
-        return f"{v:g}"
-    return str(v)
-
-
-def _fmt_loc(loc) -> str:
-    return f"{loc[0]}:{loc[1]}" if loc else "?"
-
-
-def _describe(scene: Scene) -> str:
-    o = scene.options
-    lines = [f"scene {scene.path}"]
-    lines.append(
-        f"options {o.name or '(defaults)'}: samples {o.samples_min} {o.samples_max}, "
-        f"filter {'clip ' if o.filter_clip else ''}{o.filter} {o.filter_width:g} {o.filter_height:g}, "
-        f"colorclip {o.colorclip}, premultiply {_fmt_value(o.premultiply)}, "
-        f"desaturate {_fmt_value(o.desaturate)}, dither {_fmt_value(o.dither)}, gamma {o.gamma:g}, "
-        f"output shaders {_fmt_value(o.output_shaders_enabled)}"
-    )
-    for n, (t, filt) in sorted(o.user_buffers.items()):
-        lines.append(f"  user buffer fb{n}: {('+' if filt else '-') + t.name if t else '(any type)'}")
-    cam = scene.camera
-    if cam is None:
-        lines.append("no camera: nothing is rendered or written")
-    else:
-        res = f"{cam.resolution[0]}x{cam.resolution[1]}" if cam.resolution else "(not given)"
-        lines.append(
-            f"camera {cam.name}: resolution {res}, aspect {cam.effective_aspect:g}"
-            + (f", window {' '.join(map(str, cam.window))}" if cam.window else "")
-            + f", frame {cam.frame[0]}"
-        )
-        if cam.mode == "named":
-            lines.append("mode: named frame buffers (output shaders run in camera order, then files are written)")
-        else:
-            lines.append("mode: legacy output statements (executed strictly in sequence)")
-        primary = cam.primary_buffer()
-        for st in cam.statements():
-            if isinstance(st, FrameBufferDecl):
-                flags = []
-                if st is primary:
-                    flags.append("primary" if st.primary else "primary (implicit)")
-                if st.user:
-                    flags.append("user")
-                filt = "on" if st.effective_filtering else "off"
-                desc = f"  framebuffer {st.name!r}: {st.datatype.name}, filtering {filt}"
-                if st.cryptomatte:
-                    desc = (f"  framebuffer {st.name!r}: cryptomatte {st.cryptomatte} names, "
-                            f"{st.ranks or 6} ranks, manifest {st.manifest or 'auto'}")
-                if flags:
-                    desc += ", " + ", ".join(flags)
-                if st.filename:
-                    desc += f' -> file "{st.filename}" format ' + (st.filetype or "(from extension)")
-                    if st.compression:
-                        desc += f" compression {st.compression}"
-                    if st.quality is not None:
-                        desc += f" quality {st.quality}"
-                else:
-                    desc += " (not written)"
-                lines.append(desc)
-            elif isinstance(st, ShaderOutput):
-                who = st.shader or "(undefined)"
-                head = f"  output shader {who}"
-                if st.instance:
-                    head += f" (instance {st.instance!r})"
-                if st.types:
-                    head += f" on {format_types(st.types)}"
-                if st.params:
-                    shown = [f'"{k}" {_fmt_value(v)}' for k, v in list(st.params.items())[:4]]
-                    if len(st.params) > 4:
-                        shown.append(f"... {len(st.params)} parameters")
-                    head += " (" + ", ".join(shown) + ")"
-                lines.append(head + f"  [{_fmt_loc(st.location)}]")
-            elif isinstance(st, FileOutput):
-                t = format_types(st.types) if st.types else "(format default type)"
-                desc = f'  output file "{st.filename}": format {st.format}, type {t}'
-                if st.option:
-                    desc += f", {st.option[0]} {_fmt_value(st.option[1])}" if st.option[1] is not True else f", {st.option[0]}"
-                if st.colorprofile:
-                    desc += f", colorprofile {st.colorprofile!r}"
-                lines.append(desc + f"  [{_fmt_loc(st.location)}]")
-            elif isinstance(st, ClearOutputs):
-                lines.append(f"  output (cleared everything before)  [{_fmt_loc(st.location)}]")
-        if not cam.framebuffers and not cam.outputs:
-            lines.append("  no outputs: nothing is written")
-    if scene.primitives or scene.lights:
-        lines.append(f"framebuf primitives: {len(scene.primitives)} primitive(s), {len(scene.lights)} light(s)")
-        for p in scene.primitives:
-            lines.append(f"  {p.kind} {p.name!r}")
-    outs = scene.output_shader_decls()
-    if outs:
-        lines.append("output shaders declared: " + ", ".join(outs))
-    for w in scene.warnings:
-        lines.append(f"warning: {w}")
-    return "\n".join(lines)
 
 
 __all__ = [
