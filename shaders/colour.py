@@ -7,8 +7,8 @@ and premultiplied again; pixels with alpha 0 or 1 are mapped directly. Negative 
 through the curve's mirror image (``-f(-x)``), so nothing turns into NaN. Exposure is linear, so
 premultiplication does not matter to it.
 
-sRGB is the piecewise IEC 61966-2-1 curve: encode ``12.92 x`` below 0.0031308, else
-``1.055 x^(1/2.4) - 0.055``; decode ``x / 12.92`` below 0.04045, else ``((x + 0.055) / 1.055)^2.4``.
+sRGB is the piecewise IEC 61966-2-1 curve of :mod:`framebuf.srgb` (its scalar forms, compiled
+here).
 """
 
 from __future__ import annotations
@@ -17,11 +17,17 @@ import math
 
 from numba import njit
 
+from framebuf import srgb
 from framebuf.errors import ShaderError
 from framebuf.hookspecs import hookimpl
 from framebuf.shading import PRIMARY, Param, output_shader
 
 from ._common import COLOUR_KINDS, f32, require_kind, same_size, writable_f32
+
+# the curve's one definition, compiled into the kernel (editing framebuf/srgb.py: touch this file,
+# Numba's cache checks only the caller's source)
+_srgb_encode = njit(cache=True, inline="always")(srgb.encode_scalar)
+_srgb_decode = njit(cache=True, inline="always")(srgb.decode_scalar)
 
 # variant codes of the one kernel (HACKING: select variants with an integer, not a function)
 GAMMA, SRGB_ENCODE, SRGB_DECODE, EXPOSURE = 0, 1, 2, 3
@@ -36,9 +42,9 @@ def _curve(code, x, p):
     if code == GAMMA:
         y = a ** p
     elif code == SRGB_ENCODE:
-        y = 12.92 * a if a <= 0.0031308 else 1.055 * a ** (1.0 / 2.4) - 0.055
+        y = _srgb_encode(a)
     else:
-        y = a / 12.92 if a <= 0.04045 else ((a + 0.055) / 1.055) ** 2.4
+        y = _srgb_decode(a)
     return -y if neg else y
 
 

@@ -143,8 +143,9 @@ class ExtractResult:
 # -- pixel conversions -------------------------------------------------------------------------
 
 def _srgb_encode(v: np.ndarray) -> np.ndarray:
-    v = np.clip(v, 0.0, 1.0)
-    return np.where(v <= 0.0031308, v * 12.92, 1.055 * np.power(v, 1 / 2.4) - 0.055)
+    from .. import srgb
+
+    return srgb.encode(np.clip(v, 0.0, 1.0))
 
 
 @lru_cache(maxsize=4)
