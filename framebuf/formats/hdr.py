@@ -89,7 +89,7 @@ def _write(path: str, image: Image, options: dict) -> None:
     except (TypeError, ValueError):
         raise UnsupportedOptionError(f"hdr attribute exposure must be a number, not "
                                      f"{image.attributes.get('exposure')!r}") from None
-    rle = options.get("compression", "rle") == "rle"
+    rle = options["compression"] == "rle"    # io.write fills in the FormatSpec default
     body = encode_array(layer.pixels, rle)
     with open(path, "wb") as fh:
         fh.write(pack_header(layer.width, layer.height, exposure))

@@ -130,7 +130,7 @@ def encode_chunks(colour: Layer | None, depth: Layer | None, compress: bool = Tr
 
 def _write(path: str, image: Image, options: dict) -> None:
     colour, depth = _split_layers(image.layers)
-    chunks = encode_chunks(colour, depth, options.get("compression", "rle") == "rle")
+    chunks = encode_chunks(colour, depth, options["compression"] == "rle")   # io fills the default
     with open(path, "wb") as fh:
         for chunk in chunks:
             fh.write(chunk)

@@ -78,7 +78,7 @@ def _write(path: str, image: Image, options: dict) -> None:
     layer = image.layers[0]
     pixels = np.ascontiguousarray(layer.pixels, dtype=layer.datatype.file_dtype)
     h, w, c = pixels.shape
-    rle = options.get("compression", "rle") == "rle"
+    rle = options["compression"] == "rle"    # io.write fills in the FormatSpec default
     name = str(image.attributes.get("description", "")).encode("latin-1", "replace")
     chunks = encode_chunks(pixels, rle)
     with open(path, "wb") as fh:

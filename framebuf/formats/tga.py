@@ -122,7 +122,7 @@ def read(path, options):
 
 
 def write(path, image, options):
-    comp = PIL_COMPRESSION[options.get("compression") or "rle"]
+    comp = PIL_COMPRESSION[options["compression"]]   # io.write fills in the FormatSpec default
     _pillow.write_layer(path, image, "tga", "TGA", compression=comp)
 
 

@@ -67,7 +67,7 @@ def _write(path, image: Image, compression: str | None, options) -> None:
 
 
 def write_tif(path, image, options):
-    comp = options.get("compression") or "packbits"
+    comp = options["compression"]   # io.write fills in the FormatSpec default
     if comp not in COMPRESSIONS:
         raise UnsupportedOptionError(f"tif compression must be one of {', '.join(COMPRESSIONS)}")
     _write(path, image, COMPRESSIONS[comp], options)
