@@ -19,20 +19,29 @@ def _sinc(t: np.ndarray) -> np.ndarray:
     return np.sinc(t)  # numpy's sinc is sin(pi t) / (pi t)
 
 
-def _mitchell(t: np.ndarray) -> np.ndarray:
-    b = c = 1.0 / 3.0
-    near = ((12 - 9 * b - 6 * c) * t**3 + (-18 + 12 * b + 6 * c) * t**2 + (6 - 2 * b)) / 6
-    far = ((-b - 6 * c) * t**3 + (6 * b + 30 * c) * t**2 + (-12 * b - 48 * c) * t + (8 * b + 24 * c)) / 6
-    return np.where(t > 1, far, near)
+def _pixel_filter_profile(name: str):
+    """The pixel filter's own 1-D profile (resolve/filters.py ``filter_1d``), for the taps of the
+    post-filter of the same name: the triangle, Gauss and Mitchell curves are one definition.
+    Box and Lanczos keep their own rows below: the post-filter box includes |d| = radius (a
+    blur of radius 1 is 3 taps), and the post-filter Lanczos spans its radius with two lobes
+    (``sinc(2d/r) sinc(d/r)``), where the pixel filter has one lobe per pixel."""
+    def profile(d, r):
+        from .resolve.filters import FILTER_CODES, evaluate_many
+
+        # evaluate_many is the 2-D product of an x and a y profile: at y = 0 the y factor is a
+        # constant, which kernel_weights' normalisation takes out
+        return evaluate_many(FILTER_CODES[name], r, r, np.ascontiguousarray(d, np.float64),
+                             np.zeros(len(d)))
+    return profile
 
 
 #: name -> (profile of (d, radius) for |d| < radius, default radius). Table-driven: a new filter
 #: is one row.
 PROFILES = {
     "box": (lambda d, r: np.ones_like(d), 1.0),
-    "triangle": (lambda d, r: 1.0 - np.abs(d) / r, 2.0),
-    "gauss": (lambda d, r: np.exp(-4.5 * (d / r) ** 2) - math.exp(-4.5), 2.0),
-    "mitchell": (lambda d, r: _mitchell(2.0 * np.abs(d) / r), 2.0),
+    "triangle": (_pixel_filter_profile("triangle"), 2.0),
+    "gauss": (_pixel_filter_profile("gauss"), 2.0),
+    "mitchell": (_pixel_filter_profile("mitchell"), 2.0),
     "lanczos": (lambda d, r: _sinc(2.0 * d / r) * _sinc(d / r), 4.0),
 }
 
