@@ -55,7 +55,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .. import io as fbio
+from .. import io as framebuf_io
 from . import _deep_output
 from ..buffers import EMPTY_VALUE, FileProperties, FrameBuffer, FrameBufferSet, empty_storage
 from ..datatypes import STORAGE_COMPONENTS, DataType, datatype
@@ -274,7 +274,7 @@ class _Execution:
 
     def _spec(self, filetype, path, location):
         try:
-            return fbio.find_format(filetype or None, path)
+            return framebuf_io.find_format(filetype or None, path)
         except FramebufError as exc:
             raise _loc_error(location, str(exc), self.scene) from None
 
@@ -324,7 +324,7 @@ class _Execution:
                               f"({', '.join(job.buffer_names)})", self.scene)
         for buf in bufs:
             try:
-                fbio.choose_datatype(job.spec, buf, job.datatype if len(bufs) == 1 else None)
+                framebuf_io.choose_datatype(job.spec, buf, job.datatype if len(bufs) == 1 else None)
             except FramebufError as exc:
                 raise _loc_error(job.location, f"buffer {buf.name!r}: {exc}", self.scene) from None
 
@@ -490,7 +490,7 @@ class _Execution:
             if job.null is not None:
                 continue
             try:
-                fbio.check_size(job.spec, w, h)
+                framebuf_io.check_size(job.spec, w, h)
             except FramebufError as exc:
                 raise _loc_error(job.location, f"{job.path.name}: {exc}", self.scene) from None
 
@@ -665,8 +665,8 @@ class _Execution:
                 if sidecar is not None:
                     self.files.append(WrittenFile(sidecar, "json", "cryptomatte manifest",
                                                   sidecar.stat().st_size))
-            types = [fbio.choose_datatype(job.spec, b, requested).name for b in bufs]
-            fbio.write(bufs if len(bufs) > 1 else bufs[0], job.path, filetype=job.spec.name,
+            types = [framebuf_io.choose_datatype(job.spec, b, requested).name for b in bufs]
+            framebuf_io.write(bufs if len(bufs) > 1 else bufs[0], job.path, filetype=job.spec.name,
                        datatype=requested, **kwargs)
         except SceneError:
             raise

@@ -24,7 +24,7 @@ from collections import Counter
 
 from ..datatypes import DATATYPES, datatype
 from ..errors import SceneError, UnknownDataTypeError
-from . import lexer as L
+from . import lexer
 from .model import (
     DEFAULT_FILTER_SIZES, Camera, ClearOutputs, FileOutput, FrameBufferDecl, InterfaceRef, Light,
     OptionStatement, Options, ParamDecl, Primitive, Scene, ShaderDecl, ShaderInstance, ShaderOutput,
@@ -151,7 +151,7 @@ def looks_like_types(text: str) -> bool:
 
 
 class Parser:
-    def __init__(self, stream: L.TokenStream, scene: Scene):
+    def __init__(self, stream: lexer.TokenStream, scene: Scene):
         self.s = stream
         self.scene = scene
         self.skipped: Counter = scene.skipped
@@ -170,10 +170,10 @@ class Parser:
         raise SceneError(tok.file, tok.line, tok.col, f"expected {expected}, found {tok.describe()}")
 
     def is_word(self, tok, *words):
-        return tok.kind == L.IDENT and (not words or tok.value in words)
+        return tok.kind == lexer.IDENT and (not words or tok.value in words)
 
     def is_punct(self, tok, p):
-        return tok.kind == L.PUNCT and tok.value == p
+        return tok.kind == lexer.PUNCT and tok.value == p
 
     def expect_word(self, *words):
         tok = self.next()
@@ -189,13 +189,13 @@ class Parser:
 
     def expect_string(self, what="a quoted string"):
         tok = self.next()
-        if tok.kind != L.STRING:
+        if tok.kind != lexer.STRING:
             self.error(tok, what)
         return tok.value
 
     def expect_number(self, what="a number"):
         tok = self.next()
-        if tok.kind not in (L.INT, L.FLOAT):
+        if tok.kind not in (lexer.INT, lexer.FLOAT):
             self.error(tok, what)
         return tok.value
 
@@ -204,22 +204,22 @@ class Parser:
 
     def expect_int(self, what="an integer"):
         tok = self.next()
-        if tok.kind == L.FLOAT and float(tok.value).is_integer():
+        if tok.kind == lexer.FLOAT and float(tok.value).is_integer():
             return int(tok.value)
-        if tok.kind != L.INT:
+        if tok.kind != lexer.INT:
             self.error(tok, what)
         return tok.value
 
     def expect_bool(self, what="on or off"):
         tok = self.next()
-        if tok.kind == L.IDENT and tok.value in BOOL_WORDS:
+        if tok.kind == lexer.IDENT and tok.value in BOOL_WORDS:
             return BOOL_WORDS[tok.value]
-        if tok.kind == L.INT and tok.value in (0, 1):
+        if tok.kind == lexer.INT and tok.value in (0, 1):
             return bool(tok.value)
         self.error(tok, what)
 
     def at_number(self, k=0):
-        return self.peek(k).kind in (L.INT, L.FLOAT)
+        return self.peek(k).kind in (lexer.INT, lexer.FLOAT)
 
     def skip_group(self):
         """Consume one balanced ``( ... )``, ``[ ... ]`` or ``{ ... }`` group starting at the next token."""
@@ -228,10 +228,10 @@ class Parser:
         stack = [open_tok]
         while stack:
             tok = self.next()
-            if tok.kind == L.EOF:
+            if tok.kind == lexer.EOF:
                 o = stack[-1]
                 self.error(tok, f"'{closers[o.value]}' to close '{o.value}' at line {o.line}, column {o.col}")
-            if tok.kind == L.PUNCT:
+            if tok.kind == lexer.PUNCT:
                 if tok.value in closers:
                     stack.append(tok)
                 elif tok.value in (")", "]", "}"):
@@ -244,12 +244,12 @@ class Parser:
         """Consume tokens up to and including ``end KEYWORD`` (brackets balanced)."""
         while True:
             tok = self.peek()
-            if tok.kind == L.EOF:
+            if tok.kind == lexer.EOF:
                 self.error(tok, f"'end {keyword}' to close '{start_tok.value}' at line {start_tok.line}, column {start_tok.col}")
-            if tok.kind == L.PUNCT and tok.value in "([{":
+            if tok.kind == lexer.PUNCT and tok.value in "([{":
                 self.skip_group()
                 continue
-            if tok.kind == L.PUNCT and tok.value in ")]}":
+            if tok.kind == lexer.PUNCT and tok.value in ")]}":
                 self.error(tok, f"'end {keyword}' to close '{start_tok.value}' at line {start_tok.line}, column {start_tok.col}")
             self.next()
             if self.is_word(tok, "end") and self.is_word(self.peek(), keyword):
@@ -270,11 +270,11 @@ class Parser:
         strings = 0
         while True:
             tok = self.peek()
-            if tok.kind == L.EOF or (tok.kind == L.IDENT and tok.value in heads) or tok.kind == L.DIRECTIVE:
+            if tok.kind == lexer.EOF or (tok.kind == lexer.IDENT and tok.value in heads) or tok.kind == lexer.DIRECTIVE:
                 return values
-            if not names and tok.kind == L.IDENT and tok.value not in BOOL_WORDS:
+            if not names and tok.kind == lexer.IDENT and tok.value not in BOOL_WORDS:
                 return values
-            if tok.kind == L.PUNCT:
+            if tok.kind == lexer.PUNCT:
                 if tok.value in "([{":
                     self.skip_group()
                     values.append("[...]" if tok.value == "[" else "(...)" if tok.value == "(" else "{...}")
@@ -283,14 +283,14 @@ class Parser:
                     self.error(tok, "a statement")
                 self.next()
                 continue
-            if tok.kind == L.STRING:
+            if tok.kind == lexer.STRING:
                 if max_strings is not None and strings >= max_strings:
                     return values
                 if string_first_only and values:
                     return values  # a string after other values starts the next statement
                 strings += 1
             self.next()
-            if tok.kind == L.IDENT and tok.value in BOOL_WORDS:
+            if tok.kind == lexer.IDENT and tok.value in BOOL_WORDS:
                 values.append(BOOL_WORDS[tok.value])
             else:
                 values.append(tok.value)
@@ -299,16 +299,16 @@ class Parser:
     def parse_value(self):
         """One parameter value (see model.ParamValue)."""
         tok = self.peek()
-        if tok.kind in (L.INT, L.FLOAT):
+        if tok.kind in (lexer.INT, lexer.FLOAT):
             nums = []
             while self.at_number():
                 nums.append(self.next().value)
             return nums[0] if len(nums) == 1 else tuple(nums)
-        if tok.kind == L.STRING:
+        if tok.kind == lexer.STRING:
             return self.next().value
-        if tok.kind == L.BYTES:
+        if tok.kind == lexer.BYTES:
             return self.next().value
-        if tok.kind == L.IDENT and tok.value in BOOL_WORDS:
+        if tok.kind == lexer.IDENT and tok.value in BOOL_WORDS:
             self.next()
             return BOOL_WORDS[tok.value]
         if self.is_punct(tok, "="):
@@ -330,7 +330,7 @@ class Parser:
                 if self.is_punct(t, ","):
                     self.next()
                     continue
-                if t.kind == L.EOF:
+                if t.kind == lexer.EOF:
                     self.error(t, f"']' to close '[' at line {open_tok.line}, column {open_tok.col}")
                 items.append(self.parse_value())
         if self.is_punct(tok, "{"):
@@ -357,7 +357,7 @@ class Parser:
             if self.is_punct(tok, closer):
                 self.next()
                 return params
-            if tok.kind != L.STRING:
+            if tok.kind != lexer.STRING:
                 self.error(tok, f"a quoted parameter name or '{closer}'")
             name = self.next().value
             if self.is_punct(self.peek(), ",") or self.is_punct(self.peek(), closer):
@@ -378,14 +378,14 @@ class Parser:
     def parse(self):
         while True:
             tok = self.peek()
-            if tok.kind == L.EOF:
+            if tok.kind == lexer.EOF:
                 break
             self.statement()
         self._finish()
 
     def statement(self):
         tok = self.peek()
-        if tok.kind != L.IDENT:
+        if tok.kind != lexer.IDENT:
             self.error(tok, "a top-level statement (options, camera, declare, shader, ...)")
         kw = tok.value
         incremental = self._incremental
@@ -407,7 +407,7 @@ class Parser:
             self.next()
             self.skipped["incremental"] += 1
             self._incremental = True
-            if self.peek().kind != L.IDENT:
+            if self.peek().kind != lexer.IDENT:
                 self.error(self.peek(), "a statement after 'incremental'")
         elif kw == "framebuf":
             self.parse_framebuf()
@@ -438,13 +438,13 @@ class Parser:
         elif kw == "end":
             nxt = self.peek(1)
             raise SceneError(tok.file, tok.line, tok.col,
-                             f"expected a top-level statement, found 'end {nxt.value if nxt.kind == L.IDENT else ''}'".rstrip()
+                             f"expected a top-level statement, found 'end {nxt.value if nxt.kind == lexer.IDENT else ''}'".rstrip()
                              + " without a matching block")
         else:
             self.error(tok, "a top-level statement (options, camera, declare, shader, ...)")
 
     def _record_instance(self):
-        if self.peek().kind == L.STRING and self.peek(1).kind == L.STRING:
+        if self.peek().kind == lexer.STRING and self.peek(1).kind == lexer.STRING:
             self._instances[self.peek().value] = self.peek(1).value
 
     def parse_texture_statement(self):
@@ -474,14 +474,14 @@ class Parser:
                 self.next()
                 self.expect_word("options")
                 return
-            if tok.kind == L.EOF:
+            if tok.kind == lexer.EOF:
                 self.error(tok, f"'end options' to close 'options' at line {start.line}, column {start.col}")
-            if tok.kind == L.STRING:
+            if tok.kind == lexer.STRING:
                 self.next()
                 vals = self.option_values(max_strings=1)
                 o.string_options[tok.value] = tuple(vals)
                 continue
-            if tok.kind != L.IDENT or tok.value not in OPTION_HEADS:
+            if tok.kind != lexer.IDENT or tok.value not in OPTION_HEADS:
                 self.error(tok, "an options statement or 'end options'")
             self.option_statement(o)
 
@@ -547,7 +547,7 @@ class Parser:
             if n < 0:
                 raise SceneError(tok.file, tok.line, tok.col, "expected a frame buffer number >= 0")
             typ, filt = None, False
-            if self.peek().kind == L.STRING:
+            if self.peek().kind == lexer.STRING:
                 ttok = self.next()
                 if ttok.value.strip():
                     kinds = parse_types(ttok, allow_special=False)
@@ -582,19 +582,19 @@ class Parser:
         current_fb = None
         while True:
             tok = self.peek()
-            if tok.kind == L.EOF:
+            if tok.kind == lexer.EOF:
                 self.error(tok, f"'end camera' to close 'camera' at line {start.line}, column {start.col}")
             if self.is_word(tok, "end"):
                 self.next()
                 self.expect_word("camera")
                 self.scene.camera = cam
                 return
-            if current_fb is not None and tok.kind == L.IDENT and tok.value in FB_PROPS:
+            if current_fb is not None and tok.kind == lexer.IDENT and tok.value in FB_PROPS:
                 # ``field`` is both a framebuffer property (a string) and a camera statement (a number)
-                if not (tok.value == "field" and self.peek(1).kind != L.STRING):
+                if not (tok.value == "field" and self.peek(1).kind != lexer.STRING):
                     self.fb_property(current_fb)
                     continue
-            if tok.kind != L.IDENT or tok.value not in CAMERA_HEADS:
+            if tok.kind != lexer.IDENT or tok.value not in CAMERA_HEADS:
                 self.error(tok, "a camera statement or 'end camera'")
             current_fb = None
             self.next()
@@ -645,7 +645,7 @@ class Parser:
         p = tok.value
         if p == "datatype":
             ttok = self.next()
-            if ttok.kind != L.STRING:
+            if ttok.kind != lexer.STRING:
                 self.error(ttok, "a quoted data type after 'datatype'")
             try:
                 fb.datatype = datatype(ttok.value)
@@ -700,9 +700,9 @@ class Parser:
             self.next()
             colorprofile = self.expect_string("a colour profile name after 'colorprofile'")
             nxt = self.peek()
-            if nxt.kind != L.STRING:
+            if nxt.kind != lexer.STRING:
                 self.error(nxt, "a quoted file format or data type")
-        if nxt.kind != L.STRING:
+        if nxt.kind != lexer.STRING:
             # bare ``output``: clears every output and named buffer so far
             cam.outputs.clear()
             cam.framebuffers.clear()
@@ -723,7 +723,7 @@ class Parser:
             fname = self.expect_string("a quoted file name")
             self._add_output(cam, FileOutput([], s1.value, fname, opt, colorprofile, loc))
             return
-        if t.kind != L.STRING:
+        if t.kind != lexer.STRING:
             self.error(t, "a quoted file name, file format or shader name after " + s1.describe())
         s2 = self.next()
         t = self.peek()
@@ -738,9 +738,9 @@ class Parser:
         if self.is_word(t) and t.value in OUTPUT_OPTS:
             opt = self.output_option()
             t = self.peek()
-            if t.kind != L.STRING:
+            if t.kind != lexer.STRING:
                 self.error(t, "a quoted file name after the format option")
-        if t.kind == L.STRING:
+        if t.kind == lexer.STRING:
             # "TYPE" "FORMAT" [OPT] "FILE"
             s3 = self.next()
             types = parse_types(s1)
@@ -775,17 +775,17 @@ class Parser:
         if not self.is_word(what, "shader"):
             self.error(what, "'shader', 'phenomenon' or 'data' after 'declare'")
         ret = None
-        if self.peek().kind != L.STRING:
+        if self.peek().kind != lexer.STRING:
             ret = self.param_type(named=False)
         name_tok = self.next()
-        if name_tok.kind != L.STRING:
+        if name_tok.kind != lexer.STRING:
             self.error(name_tok, "a quoted shader name")
         self.expect_punct("(", "to open the parameter declarations")
         params = self.param_decls(")")
         decl = ShaderDecl(name=name_tok.value, params=params, return_type=ret, location=start.location)
         while True:
             tok = self.peek()
-            if tok.kind == L.EOF:
+            if tok.kind == lexer.EOF:
                 self.error(tok, f"'end declare' to close 'declare' at line {start.line}, column {start.col}")
             if not self.is_word(tok) or tok.value not in DECL_ITEMS:
                 self.error(tok, "version, apply, parallel, gui or 'end declare'")
@@ -804,7 +804,7 @@ class Parser:
             elif kw == "parallel":
                 decl.parallel = True
             elif kw == "gui":
-                if self.peek().kind == L.STRING:
+                if self.peek().kind == lexer.STRING:
                     self.next()
                 if not self.is_punct(self.peek(), "{"):
                     self.error(self.peek(), "'{' to open the gui block")
@@ -815,7 +815,7 @@ class Parser:
 
     def expect_word_any(self, what):
         tok = self.next()
-        if tok.kind != L.IDENT:
+        if tok.kind != lexer.IDENT:
             self.error(tok, what)
         return tok.value
 
@@ -837,12 +837,12 @@ class Parser:
         name = ""
         if named:
             nt = self.next()
-            if nt.kind != L.STRING:
+            if nt.kind != lexer.STRING:
                 self.error(nt, f"a quoted parameter name after '{typ}'")
             name = nt.value
         p = ParamDecl(name=name, type=typ, array=is_array)
         if typ == "struct":
-            if not named and self.peek().kind == L.STRING:
+            if not named and self.peek().kind == lexer.STRING:
                 self.next()  # struct "name" { } as return type: name ignored
             self._enter(self.expect_punct("{", "to open the struct members"))
             p.fields = self.param_decls("}")
@@ -862,7 +862,7 @@ class Parser:
             if self.is_punct(tok, ","):
                 self.next()
                 continue
-            if tok.kind == L.EOF:
+            if tok.kind == lexer.EOF:
                 self.error(tok, f"'{closer}' to close the parameter declarations")
             params.append(self.param_type(named=True))
 
@@ -879,7 +879,7 @@ class Parser:
         self.expect_word("primitives")
         while True:
             tok = self.next()
-            if tok.kind == L.EOF:
+            if tok.kind == lexer.EOF:
                 self.error(tok, f"'end framebuf' to close 'framebuf' at line {start.line}, column {start.col}")
             if self.is_word(tok, "end"):
                 self.expect_word("framebuf")
