@@ -20,7 +20,7 @@ from framebuf.scene import load, loads
 from framebuf.scene.execute import render_scene
 from framebuf.sources.raycast import RayCaster
 
-from conftest import oiio_read
+from helpers import oiio_read
 
 SCENE = Path(__file__).resolve().parent.parent / "scenes" / "cryptomatte.mi"
 SIZE = (64, 48)

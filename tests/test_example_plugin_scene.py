@@ -15,7 +15,7 @@ from framebuf.plugins import registry
 from framebuf.scene import load, loads
 from framebuf.scene.execute import render_scene
 
-from conftest import oiio_read
+from helpers import oiio_read
 
 SCENE = Path(__file__).resolve().parent.parent / "scenes" / "example_plugin.mi"
 THRESHOLD, RADIUS, INTENSITY = 0.6, 4.0, 2.0  # as in the scene

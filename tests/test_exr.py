@@ -12,7 +12,7 @@ from framebuf import convert
 from framebuf.errors import UnsupportedOptionError
 from framebuf.formats import exr
 
-from conftest import make_test_image, oiio_read
+from helpers import make_test_image, oiio_read
 
 H, W = 24, 150
 

@@ -20,7 +20,7 @@ from framebuf import convert
 from framebuf.datatypes import datatype
 from framebuf.plugins import registry
 
-from conftest import make_test_image, oiio_read
+from helpers import make_test_image, oiio_read
 
 #: formats OpenImageIO cannot read; their own tests check hand-built bytes
 NO_INDEPENDENT_READER = {

@@ -21,7 +21,7 @@ from framebuf.formats.base import Image, Layer
 from framebuf.io import find_format
 from framebuf.plugins import registry
 
-from conftest import make_test_image, oiio_read
+from helpers import make_test_image, oiio_read
 
 SIZES = [(37, 300), (1, 1), (70, 131)]   # 131 = 2 * 64 + 3: partial IFF tiles, 70 rows: 2 tile rows
 

@@ -15,15 +15,12 @@ import numpy as np
 import pytest
 
 import framebuf
+from helpers import buffer
 from framebuf.errors import CorruptFileError, FormatUnavailableError, UnsupportedOptionError
 from framebuf.formats import mi_map
 
 W, H = 5, 3
 
-
-def buffer(dtype: str, data: np.ndarray):
-    fbs = framebuf.FrameBufferSet(data.shape[1], data.shape[0])
-    return fbs.add("b", dtype, user=True, data=data)
 
 
 def header(magic: int, w: int = W, h: int = H) -> bytes:

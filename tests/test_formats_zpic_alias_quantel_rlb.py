@@ -16,12 +16,9 @@ import numpy as np
 import pytest
 
 import framebuf
+from helpers import buffer
 from framebuf.errors import CorruptFileError, FramebufError, ImageSizeError
 
-
-def buffer(dtype: str, data: np.ndarray):
-    fbs = framebuf.FrameBufferSet(data.shape[1], data.shape[0])
-    return fbs.add("b", dtype, user=True, data=np.asarray(data).astype(framebuf.datatype(dtype).dtype))
 
 
 def expect_corrupt(path, data: bytes, filetype=None, **options):

@@ -18,7 +18,7 @@ from framebuf.errors import (
 )
 from framebuf.io import channel_names, choose_datatype, find_format
 
-from conftest import make_test_image, oiio_read
+from helpers import make_test_image, oiio_read
 
 
 # -- format lookup -----------------------------------------------------------------------------

@@ -5,7 +5,7 @@ import numpy as np
 from PIL import Image as PILImage
 
 import framebuf
-from conftest import oiio_read
+from helpers import oiio_read
 
 
 def test_16_bit_grey_png_reads_as_s_16(tmp_path):

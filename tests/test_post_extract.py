@@ -13,7 +13,7 @@ from framebuf.errors import FramebufError
 from framebuf.post import layouts
 from framebuf.post.extract import ExtractOptions, extract_many, extract_one
 
-from conftest import oiio_read
+from helpers import oiio_read
 from post_fixtures import (
     CLASSES, WRITERS, expected_labels, write_many_channels, write_vray,
 )

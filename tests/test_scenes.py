@@ -26,7 +26,7 @@ import framebuf
 from framebuf.scene import load
 from framebuf.scene.execute import plan_scene, render_scene
 
-from conftest import oiio_read
+from helpers import oiio_read
 
 SCENES_DIR = Path(__file__).resolve().parent.parent / "scenes"
 SCENES = sorted(p.stem for p in SCENES_DIR.glob("*.mi") if not p.name.startswith("_"))

@@ -1,9 +1,12 @@
-"""Shared test helpers: independent readers (OpenImageIO) and small image generators."""
+"""Shared test helpers, a plain module the test files import (``from helpers import ...``):
+the independent reader (OpenImageIO), a test image generator, a one-buffer set."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+
+import framebuf
 
 try:  # the independent reader; a test extra, but every format test relies on it
     import OpenImageIO as oiio
@@ -54,3 +57,9 @@ def make_test_image(height: int = 37, width: int = 300, channels: int = 4, seed:
     img[-2:, -20:, : min(3, channels)] = 3.5               # out of range (survives in float types)
     img[-1, :5, : min(3, channels)] = -0.25
     return img
+
+
+def buffer(dtype: str, data: np.ndarray):
+    """A user buffer ``b`` of ``dtype`` holding ``data`` (converted to the type's array dtype)."""
+    fbs = framebuf.FrameBufferSet(data.shape[1], data.shape[0])
+    return fbs.add("b", dtype, user=True, data=np.asarray(data).astype(framebuf.datatype(dtype).dtype))
