@@ -442,22 +442,25 @@ def parse_attribute(path, typ: str, raw: bytes):
         raise CorruptFileError(path, f"attribute of type {typ} does not decode: {exc}") from None
 
 
-def read_header(path, data: bytes | None = None) -> ExrFile:
-    """Parse the magic number, version flags and every part's header (no pixels)."""
-    path = str(path)
-    if data is None:
-        try:
-            size = os.path.getsize(path)
-            with open(path, "rb") as fh:
-                # headers are small; 1 MiB covers any sane one, re-read if it does not
-                data = fh.read(1 << 20)
-                if len(data) == 1 << 20:
-                    fh.seek(0)
-                    data = fh.read()
-        except OSError as exc:
-            raise FramebufError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    else:
-        size = len(data)
+def _header_bytes(path: str, data: bytes | None) -> tuple[bytes, int]:
+    """The bytes the header is parsed from and the file's size."""
+    if data is not None:
+        return data, len(data)
+    try:
+        size = os.path.getsize(path)
+        with open(path, "rb") as fh:
+            # headers are small; 1 MiB covers any sane one, re-read if it does not
+            data = fh.read(1 << 20)
+            if len(data) == 1 << 20:
+                fh.seek(0)
+                data = fh.read()
+    except OSError as exc:
+        raise FramebufError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    return data, size
+
+
+def _check_magic(path: str, data: bytes) -> int:
+    """The version word, once the magic number and version 2 are confirmed."""
     if len(data) < 8:
         raise CorruptFileError(path, "too short to be an OpenEXR file")
     magic, version = struct.unpack_from("<iI", data, 0)
@@ -465,53 +468,54 @@ def read_header(path, data: bytes | None = None) -> ExrFile:
         raise CorruptFileError(path, "not an OpenEXR file (bad magic number)")
     if version & 0xFF != 2:
         raise CorruptFileError(path, f"unsupported OpenEXR version {version & 0xFF}")
-    r = _Reader(path, data, 8)
-    multipart = bool(version & _MULTIPART)
-    name_limit = 255 if version & _LONG_NAMES else 31
-    parts: list[Part] = []
+    return version
+
+
+def _read_attributes(path: str, r: _Reader, name_limit: int) -> tuple[dict, dict]:
+    """One header's attributes up to its terminating empty name: (values, type names)."""
+    attrs: dict = {}
+    types: dict = {}
     while True:
-        attrs: dict = {}
-        types: dict = {}
-        while True:
-            name = r.cstr(name_limit)
-            if not name:
-                break
-            typ = r.cstr(name_limit)
-            (n,) = r.unpack("i")
-            if n < 0:
-                raise CorruptFileError(path, f"attribute {name!r} has negative size")
-            raw = r.take(n)
-            try:
-                attrs[name] = parse_attribute(path, typ, raw)
-            except CorruptFileError as exc:
-                raise CorruptFileError(path, f"attribute {name!r}: {exc.reason}") from None
-            types[name] = typ
-            want = STRUCTURAL_TYPES.get(name)
-            if want is not None and typ != want:
-                raise CorruptFileError(path, f"attribute {name!r} has type {typ!r}; OpenEXR "
-                                             f"defines it as {want!r}")
-        if not attrs:
-            if multipart and parts:
-                break  # the empty header that ends a multi-part header list
-            raise CorruptFileError(path, "empty header")
-        for required in ("channels", "dataWindow"):
-            if required not in attrs:
-                raise CorruptFileError(path, f"header lacks the required {required!r} attribute")
-        if (version & _TILED) and "tiles" not in attrs:
-            raise CorruptFileError(path, "tiled file without a 'tiles' attribute")
-        if not multipart and not attrs.get("type", "").startswith("deep"):
-            # a single-part file's version flag decides, whatever its optional type attribute
-            # says (OpenEXR's own reader does the same)
-            attrs["type"] = "tiledimage" if version & _TILED else "scanlineimage"
-        attrs.setdefault("type", "tiledimage" if version & _TILED else "scanlineimage")
-        attrs["_types"] = types
-        x0, y0, x1, y1 = attrs["dataWindow"]
-        if x1 < x0 or y1 < y0:
-            raise CorruptFileError(path, f"empty or inverted data window {attrs['dataWindow']}")
-        parts.append(Part(len(parts), attrs, attrs.pop("channels")))
-        if not multipart:
-            break
-    pos = r.pos
+        name = r.cstr(name_limit)
+        if not name:
+            return attrs, types
+        typ = r.cstr(name_limit)
+        (n,) = r.unpack("i")
+        if n < 0:
+            raise CorruptFileError(path, f"attribute {name!r} has negative size")
+        raw = r.take(n)
+        try:
+            attrs[name] = parse_attribute(path, typ, raw)
+        except CorruptFileError as exc:
+            raise CorruptFileError(path, f"attribute {name!r}: {exc.reason}") from None
+        types[name] = typ
+        want = STRUCTURAL_TYPES.get(name)
+        if want is not None and typ != want:
+            raise CorruptFileError(path, f"attribute {name!r} has type {typ!r}; OpenEXR "
+                                         f"defines it as {want!r}")
+
+
+def _check_part_header(path: str, attrs: dict, types: dict, version: int, multipart: bool) -> None:
+    """Refuse a header without the attributes every part needs, and settle its type."""
+    for required in ("channels", "dataWindow"):
+        if required not in attrs:
+            raise CorruptFileError(path, f"header lacks the required {required!r} attribute")
+    if (version & _TILED) and "tiles" not in attrs:
+        raise CorruptFileError(path, "tiled file without a 'tiles' attribute")
+    if not multipart and not attrs.get("type", "").startswith("deep"):
+        # a single-part file's version flag decides, whatever its optional type attribute
+        # says (OpenEXR's own reader does the same)
+        attrs["type"] = "tiledimage" if version & _TILED else "scanlineimage"
+    attrs.setdefault("type", "tiledimage" if version & _TILED else "scanlineimage")
+    attrs["_types"] = types
+    x0, y0, x1, y1 = attrs["dataWindow"]
+    if x1 < x0 or y1 < y0:
+        raise CorruptFileError(path, f"empty or inverted data window {attrs['dataWindow']}")
+
+
+def _place_offset_tables(path: str, parts: list[Part], pos: int, size: int) -> int:
+    """Record where each part's chunk offset table starts (they follow the headers back to
+    back); returns the position after the last table."""
     for part in parts:
         part.offset_table_pos = pos
         count = part.chunk_count()
@@ -521,6 +525,29 @@ def read_header(path, data: bytes | None = None) -> ExrFile:
         pos += 8 * count
     if pos > size:
         raise CorruptFileError(path, "file ends inside the chunk offset table (truncated?)")
+    return pos
+
+
+def read_header(path, data: bytes | None = None) -> ExrFile:
+    """Parse the magic number, version flags and every part's header (no pixels)."""
+    path = str(path)
+    data, size = _header_bytes(path, data)
+    version = _check_magic(path, data)
+    r = _Reader(path, data, 8)
+    multipart = bool(version & _MULTIPART)
+    name_limit = 255 if version & _LONG_NAMES else 31
+    parts: list[Part] = []
+    while True:
+        attrs, types = _read_attributes(path, r, name_limit)
+        if not attrs:
+            if multipart and parts:
+                break  # the empty header that ends a multi-part header list
+            raise CorruptFileError(path, "empty header")
+        _check_part_header(path, attrs, types, version, multipart)
+        parts.append(Part(len(parts), attrs, attrs.pop("channels")))
+        if not multipart:
+            break
+    pos = _place_offset_tables(path, parts, r.pos, size)
     _check_sizes(path, parts, size - pos)
     return ExrFile(path, version & 0xFF, version & ~0xFF, parts, size)
 
