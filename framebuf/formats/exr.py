@@ -409,23 +409,20 @@ def _file_part(part: X.Part, multipart: bool) -> FilePart:
         tiles=dict(part.tiles) if part.tiles else None, attributes=attrs, attribute_types=types)
 
 
-def read(path, options) -> Image:
-    _threads()
-    exr = X.read_header(path)
-    deep = _exrdeep.read_parts(exr) if exr.deep else None     # every sample of every part
-    luminance = str(options.get("luminance", "keep")).strip().lower()
-    if luminance not in ("keep", "rgb"):
-        raise UnsupportedOptionError(f"exr read option luminance must be keep or rgb, not {luminance!r}")
-    level = _level(options.get("level"))
-    plans = select(exr, plan(exr), options)
+def _decode_plans(path, exr, deep, plans, level) -> dict:
+    """Every planned channel's pixels, keyed (part, channel); a header that asks for more
+    memory than there is is a damaged file, not a crash."""
     try:
-        decoded = _exrdeep.flat_channels(deep, plans) if deep else _decode(exr, plans, level)
+        return _exrdeep.flat_channels(deep, plans) if deep else _decode(exr, plans, level)
     except FramebufError:
         raise
     except MemoryError:
         raise CorruptFileError(path, "EXR header asks for more memory than there is") from None
-    used_parts = sorted({p.part for p in plans})
-    windows = {pi: _window_of(exr.parts[pi], level) for pi in used_parts}
+
+
+def _frame_box(path, exr, plans, windows: dict, used_parts: list, options):
+    """The window the image is read into (the union of the parts' data windows, or the
+    display window): (x0, y0, x1, y1), refused when padding to it would waste gigabytes."""
     x0 = min(w[0] for w in windows.values())
     y0 = min(w[1] for w in windows.values())
     x1 = max(w[2] for w in windows.values())
@@ -445,7 +442,28 @@ def read(path, options) -> Image:
             f"{path}: the {'display window' if frame == 'display' else 'union of the parts'' data windows'} "
             f"is {width}x{height}, {grid_bytes / 2**30:.1f} GiB for {held} stored pixels; read parts "
             f"one at a time (parts=...) or with window=data")
-    parts = [_file_part(part, exr.multipart) for part in exr.parts]
+    return x0, y0, x1, y1
+
+
+def _luminance_layer(path, exr, plans, p, arrays, decoded, win, grid) -> Layer | None:
+    """A Y plan with its RY/BY partners as one RGB layer placed on the grid (None: no
+    partners, the Y stays a scalar)."""
+    ry_by = _chroma_partners(plans, p)
+    if not ry_by:
+        return None
+    ry, by = ry_by
+    part = exr.parts[p.part]
+    rgb = _luminance_to_rgb(arrays[0], _upsample(decoded[(ry.part, ry.channels[0])], ry.sampling, win, path),
+                            _upsample(decoded[(by.part, by.channels[0])], by.sampling, win, path),
+                            part.attributes.get("chromaticities"))
+    prefix = p.channels[0][:-1]
+    return _place(Layer(p.name if p.name not in ("Y", "a_h") else "rgb", datatype("rgb_fp"),
+                        rgb, tuple(prefix + c for c in "RGB"), part=p.part, view=p.view),
+                  win, grid)
+
+
+def _plan_layers(path, exr, plans, decoded: dict, windows: dict, luminance: str, grid) -> list[Layer]:
+    """One layer per plan, up-sampled and placed on ``grid`` (x0, y0, width, height)."""
     layers: list[Layer] = []
     converted = set()
     if luminance == "rgb":       # chroma that becomes part of an RGB buffer is not its own
@@ -453,7 +471,6 @@ def read(path, options) -> Image:
             if p.channels[-1].rpartition(".")[2] == "Y":
                 converted.update(id(q) for q in _chroma_partners(plans, p) or ())
     for p in plans:
-        part = exr.parts[p.part]
         win = windows[p.part]
         arrays = []
         for c in p.channels:
@@ -462,16 +479,9 @@ def read(path, options) -> Image:
                 a = _upsample(a, p.sampling, win, path)
             arrays.append(a)
         if luminance == "rgb" and p.channels[-1].rpartition(".")[2] == "Y":
-            ry_by = _chroma_partners(plans, p)
-            if ry_by:
-                ry, by = ry_by
-                rgb = _luminance_to_rgb(arrays[0], _upsample(decoded[(ry.part, ry.channels[0])], ry.sampling, win, path),
-                                        _upsample(decoded[(by.part, by.channels[0])], by.sampling, win, path),
-                                        part.attributes.get("chromaticities"))
-                prefix = p.channels[0][:-1]
-                layers.append(_place(Layer(p.name if p.name not in ("Y", "a_h") else "rgb", datatype("rgb_fp"),
-                                           rgb, tuple(prefix + c for c in "RGB"), part=p.part, view=p.view),
-                                     win, (x0, y0, width, height)))
+            rgb_layer = _luminance_layer(path, exr, plans, p, arrays, decoded, win, grid)
+            if rgb_layer is not None:
+                layers.append(rgb_layer)
                 continue
         if id(p) in converted:
             continue
@@ -482,15 +492,39 @@ def read(path, options) -> Image:
         px = px.astype(dt.file_dtype, copy=False)
         layer = Layer(p.name, dt, px, p.channels, part=p.part, view=p.view, pixel_types=p.pixel_types,
                       sampling=p.sampling if p.sampling != (1, 1) else None)
-        layers.append(_place(layer, win, (x0, y0, width, height)))
+        layers.append(_place(layer, win, grid))
+    return layers
+
+
+def _note_sources(path, parts: list, used_parts: list, windows: dict, level) -> None:
+    """Record in each part read where its stored chunks are, so a write can copy them back
+    (mip levels, lossy data); a level read stands on its own as a one-level part."""
     stat = os.stat(path)
     for pi in used_parts:
-        # what a write needs to copy this part's stored chunks back (mip levels, lossy data)
         parts[pi].extra["source"] = (str(path), pi, stat.st_size, stat.st_mtime_ns, level)
     if level != (0, 0):
-        for pi in used_parts:                 # a level read stands on its own: one level
+        for pi in used_parts:
             parts[pi].tiles = dict(parts[pi].tiles, level_mode="one_level") if parts[pi].tiles else None
             parts[pi].data_window = windows[pi]
+
+
+def read(path, options) -> Image:
+    _threads()
+    exr = X.read_header(path)
+    deep = _exrdeep.read_parts(exr) if exr.deep else None     # every sample of every part
+    luminance = str(options.get("luminance", "keep")).strip().lower()
+    if luminance not in ("keep", "rgb"):
+        raise UnsupportedOptionError(f"exr read option luminance must be keep or rgb, not {luminance!r}")
+    level = _level(options.get("level"))
+    plans = select(exr, plan(exr), options)
+    decoded = _decode_plans(path, exr, deep, plans, level)
+    used_parts = sorted({p.part for p in plans})
+    windows = {pi: _window_of(exr.parts[pi], level) for pi in used_parts}
+    x0, y0, x1, y1 = _frame_box(path, exr, plans, windows, used_parts, options)
+    parts = [_file_part(part, exr.multipart) for part in exr.parts]
+    layers = _plan_layers(path, exr, plans, decoded, windows, luminance,
+                          (x0, y0, x1 - x0 + 1, y1 - y0 + 1))
+    _note_sources(path, parts, used_parts, windows, level)
     first = exr.parts[used_parts[0]]
     info = {"parts": len(exr.parts), "compression": first.compression, "tiled": first.is_tiled,
             "attributes_part": used_parts[0],
