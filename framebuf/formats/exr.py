@@ -824,12 +824,9 @@ def _hints_needed(layers: list[Layer], part: FilePart, multipart: bool) -> str:
     return ";".join(hints)
 
 
-def write(path, image: Image, options) -> None:
-    if image.info.get("deep") and _on_off(options.get("deep"), "deep") is not False:
-        return _exrdeep.write(path, image.info["deep"],
-                              dict(options, default_compression=image.info.get("default_compression")))
-    threads = _threads()
-    file_parts = list(image.parts) if image.parts else [FilePart()]
+def _group_by_part(image: Image, file_parts: list) -> dict[int, list[Layer]]:
+    """The layers of each part to write, keyed by index in ``file_parts`` (which gains a part
+    for a new buffer that would not fit the existing ones)."""
     by_part: dict[int, list[Layer]] = {}
     home = _first_part(image)
     grid = _image_window(image)
@@ -846,15 +843,69 @@ def write(path, image: Image, options) -> None:
                                            compression=source.compression))
                 index = len(file_parts) - 1
         by_part.setdefault(index, []).append(layer)
-    order = sorted(by_part)
+    return by_part
+
+
+def _multipart(options, nparts: int) -> bool:
+    """Whether the file is multi-part, after the multipart option is checked against it."""
     asked = _on_off(options.get("multipart"), "multipart")
     if asked:
         raise UnsupportedOptionError("exr option multipart=on is not supported: the OpenEXR binding "
                                      "writes one part as a single-part file")
-    if asked is False and len(order) > 1:
-        raise FramebufError(f"exr: the buffers belong to {len(order)} parts; multipart=off cannot "
+    if asked is False and nparts > 1:
+        raise FramebufError(f"exr: the buffers belong to {nparts} parts; multipart=off cannot "
                             f"write them (choose buffers of one part)")
-    multipart = len(order) > 1
+    return nparts > 1
+
+
+def _part_channels(part, layers, window, image: Image, label) -> tuple[dict, list]:
+    """One part's channels as the binding takes them, and (name, stored array) per channel."""
+    channels = {}
+    stored = []
+    for layer in layers:
+        layer = _crop(layer, window, image.origin)
+        for name, a in zip(layer.channels, _pixel_arrays(layer)):
+            if name in channels:
+                raise FramebufError(f"exr: two buffers would write channel {name!r} in part "
+                                    f"{part.name or label!r}")
+            xs, ys = layer.sampling or (1, 1)
+            if (xs, ys) != (1, 1):
+                a = _decimate(a, (xs, ys), window)
+                # the binding (3.5) wants a window-sized array and stores its first
+                # len(samples) values as the sub-sampled raster
+                carrier = np.zeros((window[3] - window[1] + 1, window[2] - window[0] + 1), a.dtype)
+                carrier.reshape(-1)[: a.size] = a.reshape(-1)
+                channels[name] = OpenEXR.Channel(name, carrier, xs, ys)
+            else:
+                a = np.ascontiguousarray(a)
+                channels[name] = a
+            stored.append((name, a))
+    return channels, stored
+
+
+def _write_parts(path, written: list, multipart: bool, threads: int) -> None:
+    """Hand the headers and channels to the binding; its errors become FramebufError."""
+    try:
+        if multipart:
+            OpenEXR.File([OpenEXR.Part(h, c, n) for h, c, n, _ in written]).write(str(path))
+        else:
+            header, channels, _, _ = written[0]
+            OpenEXR.File(header, channels, num_threads=threads).write(str(path))
+    except FramebufError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the binding raises RuntimeError/ValueError ...
+        raise FramebufError(f"exr: cannot write {path}: {exc}") from None
+
+
+def write(path, image: Image, options) -> None:
+    if image.info.get("deep") and _on_off(options.get("deep"), "deep") is not False:
+        return _exrdeep.write(path, image.info["deep"],
+                              dict(options, default_compression=image.info.get("default_compression")))
+    threads = _threads()
+    file_parts = list(image.parts) if image.parts else [FilePart()]
+    by_part = _group_by_part(image, file_parts)
+    order = sorted(by_part)
+    multipart = _multipart(options, len(order))
     written = []
     fallbacks: dict = {}           # a lossy source decoded once for all its parts
     for out_index, pi in enumerate(order):
@@ -866,45 +917,18 @@ def write(path, image: Image, options) -> None:
         attributes = image.attributes if pi == own else part.attributes
         header, comp, tiles = _header(part, attributes, part.attribute_types, options, image, window,
                                       multipart)
-        channels = {}
-        stored = []
-        for layer in layers:
-            layer = _crop(layer, window, image.origin)
-            for name, a in zip(layer.channels, _pixel_arrays(layer)):
-                if name in channels:
-                    raise FramebufError(f"exr: two buffers would write channel {name!r} in part "
-                                        f"{part.name or out_index!r}")
-                xs, ys = layer.sampling or (1, 1)
-                if (xs, ys) != (1, 1):
-                    a = _decimate(a, (xs, ys), window)
-                    # the binding (3.5) wants a window-sized array and stores its first
-                    # len(samples) values as the sub-sampled raster
-                    carrier = np.zeros((window[3] - window[1] + 1, window[2] - window[0] + 1), a.dtype)
-                    carrier.reshape(-1)[: a.size] = a.reshape(-1)
-                    channels[name] = OpenEXR.Channel(name, carrier, xs, ys)
-                else:
-                    a = np.ascontiguousarray(a)
-                    channels[name] = a
-                stored.append((name, a))
+        channels, stored = _part_channels(part, layers, window, image, out_index)
         hints = _hints_needed(layers, part, multipart)
         if hints:
             header[TYPES_ATTRIBUTE] = hints
         levels = _source_chunks(part, tiles, comp, window, stored, fallbacks)
         if tiles and tiles["level_mode"] != "one_level" and levels is None:
+            # the stored levels cannot be copied back and the binding writes level 0 only
             desc = header["tiles"]
             desc.mode = OpenEXR.ONE_LEVEL
             header["tiles"] = desc
         written.append((header, channels, part.name or f"part{out_index}", levels))
-    try:
-        if multipart:
-            OpenEXR.File([OpenEXR.Part(h, c, n) for h, c, n, _ in written]).write(str(path))
-        else:
-            header, channels, _, _ = written[0]
-            OpenEXR.File(header, channels, num_threads=threads).write(str(path))
-    except FramebufError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - the binding raises RuntimeError/ValueError ...
-        raise FramebufError(f"exr: cannot write {path}: {exc}") from None
+    _write_parts(path, written, multipart, threads)
     kept = {i: chunks for i, (_, _, _, chunks) in enumerate(written) if chunks}
     if kept:
         X.replace_chunks(path, kept)
