@@ -82,9 +82,9 @@ def _counts(cum: np.ndarray, unpacked: int, bps: int):
     return None
 
 
-def read_part(exr: X.ExrFile, part: X.Part, data: bytes) -> DeepImage:
-    """Every sample of one deep part. ``data`` is the whole file."""
-    path = exr.path
+def _check_deep_part(path: str, part: X.Part) -> list[str]:
+    """Refuse what a deep part cannot be (a flat-only compression, sub-sampled channels) or
+    what the reader does not take (no Z); returns the channel names."""
     comp = part.compression
     if comp not in MAX_RATIO:
         raise CorruptFileError(path, f"deep part {part.index} has compression {comp}, which deep "
@@ -94,30 +94,31 @@ def read_part(exr: X.ExrFile, part: X.Part, data: bytes) -> DeepImage:
     names = [c.name for c in part.channels]
     if "Z" not in names:
         raise UnsupportedFeatureError(path, f"deep part {part.index} without a Z channel")
-    w, h = part.width, part.height
-    x0, y0 = part.data_window[:2]
-    # the per-pixel count and coverage tables (int64 + bool) come before any sample
-    check_allocation(9 * w * h, f"{path}: deep EXR part {part.index} ({w}x{h} sample-count table)")
-    sizes = [c.nbytes for c in part.channels]
-    bps = sum(sizes)
-    with open(path, "rb") as fh:
-        table = X._offsets(exr, part, fh)
-    tiles = part.tiles if part.attributes.get("type") == "deeptile" else None
-    lines_per = X.COMPRESSIONS_BY_NAME.get(comp, 1)
-    skip = 4 if exr.multipart else 0
-    head = 16 if tiles else 4
-    # the per-pixel counts go straight into the offsets (summed in place below), and coverage
-    # is kept per line or per tile, not per pixel: reading allocates little beyond the samples
-    offsets = np.zeros(w * h + 1, np.int64)
-    counts = offsets[1:].reshape(h, w)
+    return names
+
+
+def _coverage_table(path: str, part: X.Part, tiles, w: int, h: int) -> np.ndarray:
+    """One flag per tile (tiled) or per line (scanline): which chunks have been seen."""
     if tiles:
         tw, th = tiles["x_size"], tiles["y_size"]
         if tw < 1 or th < 1:
             raise CorruptFileError(path, f"deep part {part.index} has tiles of {tw}x{th} pixels")
-        seen = np.zeros((-(-h // th), -(-w // tw)), np.bool_)
-    else:
-        seen = np.zeros(h, np.bool_)
-    chunks = []                       # (cx, cy, cw, cn, data start, packed, unpacked)
+        return np.zeros((-(-h // th), -(-w // tw)), np.bool_)
+    return np.zeros(h, np.bool_)
+
+
+def _read_counts(exr: X.ExrFile, part: X.Part, data: bytes, table, tiles, counts, seen,
+                 bps: int) -> list[tuple]:
+    """Walk every chunk's header, check it against the file, and unpack its sample-count
+    table into ``counts``; returns (cx, cy, cw, cn, data start, packed, unpacked) per chunk."""
+    path = exr.path
+    comp = part.compression
+    w, h = part.width, part.height
+    y0 = part.data_window[1]
+    lines_per = X.COMPRESSIONS_BY_NAME.get(comp, 1)
+    skip = 4 if exr.multipart else 0
+    head = 16 if tiles else 4
+    chunks = []
     size = len(data)
     for off in table.tolist():
         if off + skip + head + 24 > size:
@@ -154,9 +155,12 @@ def read_part(exr: X.ExrFile, part: X.Part, data: bytes) -> DeepImage:
     if not seen.all():
         raise CorruptFileError(path, f"deep chunks cover {int(seen.sum())} of {seen.size} "
                                      f"{'tiles' if tiles else 'lines'} (incomplete file?)")
-    # everything declared is consistent and bounded by the file: now allocate
-    np.cumsum(offsets, out=offsets)
-    total = int(offsets[-1])
+    return chunks
+
+
+def _allocate_samples(path: str, part: X.Part, names: list[str], total: int):
+    """The float and uint sample tables, once their size is checked against the memory
+    budget: (types, floats, uints, rows, kinds); rows/kinds say where each channel goes."""
     types = {c.name: c.pixel_type for c in part.channels}
     fl = [c for c in names if types[c] != "uint"]
     ul = [c for c in names if types[c] == "uint"]
@@ -168,6 +172,40 @@ def read_part(exr: X.ExrFile, part: X.Part, data: bytes) -> DeepImage:
         raise CorruptFileError(path, f"{total} deep samples need more memory than there is") from None
     rows = np.array([fl.index(c) if types[c] != "uint" else ul.index(c) for c in names], np.int64)
     kinds = np.array([PIXEL_CODES[types[c]] for c in names], np.int64)
+    return types, floats, uints, rows, kinds
+
+
+def _deep_state(attrs: dict) -> str:
+    """The deepImageState attribute as a word; anything unreadable counts as messy."""
+    state_raw = attrs.get("deepImageState")
+    if isinstance(state_raw, X.Opaque) and len(state_raw.data) == 1:
+        return STATES.get(state_raw.data[0], "messy")
+    return "messy"
+
+
+def read_part(exr: X.ExrFile, part: X.Part, data: bytes) -> DeepImage:
+    """Every sample of one deep part. ``data`` is the whole file."""
+    path = exr.path
+    comp = part.compression
+    names = _check_deep_part(path, part)
+    w, h = part.width, part.height
+    x0, y0 = part.data_window[:2]
+    # the per-pixel count and coverage tables (int64 + bool) come before any sample
+    check_allocation(9 * w * h, f"{path}: deep EXR part {part.index} ({w}x{h} sample-count table)")
+    bps = sum(c.nbytes for c in part.channels)
+    with open(path, "rb") as fh:
+        table = X._offsets(exr, part, fh)
+    tiles = part.tiles if part.attributes.get("type") == "deeptile" else None
+    # the per-pixel counts go straight into the offsets (summed in place below), and coverage
+    # is kept per line or per tile, not per pixel: reading allocates little beyond the samples
+    offsets = np.zeros(w * h + 1, np.int64)
+    counts = offsets[1:].reshape(h, w)
+    seen = _coverage_table(path, part, tiles, w, h)
+    chunks = _read_counts(exr, part, data, table, tiles, counts, seen, bps)
+    # everything declared is consistent and bounded by the file: now allocate
+    np.cumsum(offsets, out=offsets)
+    total = int(offsets[-1])
+    types, floats, uints, rows, kinds = _allocate_samples(path, part, names, total)
     fbits, ubits = floats.view(np.uint32), uints
 
     # one thread: with two (chunks own disjoint pixels) the per-chunk Python steps hold the
@@ -176,10 +214,6 @@ def read_part(exr: X.ExrFile, part: X.Part, data: bytes) -> DeepImage:
         raw = _unpack(path, comp, data[start:start + packed], unpacked)
         _deep_place(raw, offsets, cx, cy, cw, cn, w, rows, kinds, fbits, ubits, X._HALF_TO_F32)
     attrs = part.attributes
-    state_raw = attrs.get("deepImageState")
-    state = "messy"
-    if isinstance(state_raw, X.Opaque) and len(state_raw.data) == 1:
-        state = STATES.get(state_raw.data[0], "messy")
     keep = {k: v for k, v in attrs.items() if k not in STRUCTURAL}
     ktypes = {k: t for k, t in attrs.get("_types", {}).items() if k in keep}
     return DeepImage(w, h, offsets, names, floats, uints, types, origin=(x0, y0),
@@ -187,7 +221,7 @@ def read_part(exr: X.ExrFile, part: X.Part, data: bytes) -> DeepImage:
                      view=attrs.get("view"), compression=comp,
                      tiles=dict(tiles) if tiles else None,
                      line_order=attrs.get("lineOrder", "increasing_y"), attributes=keep,
-                     attribute_types=ktypes, state=state)
+                     attribute_types=ktypes, state=_deep_state(attrs))
 
 
 def read_parts(exr: X.ExrFile) -> list[DeepImage]:

@@ -442,22 +442,25 @@ def parse_attribute(path, typ: str, raw: bytes):
         raise CorruptFileError(path, f"attribute of type {typ} does not decode: {exc}") from None
 
 
-def read_header(path, data: bytes | None = None) -> ExrFile:
-    """Parse the magic number, version flags and every part's header (no pixels)."""
-    path = str(path)
-    if data is None:
-        try:
-            size = os.path.getsize(path)
-            with open(path, "rb") as fh:
-                # headers are small; 1 MiB covers any sane one, re-read if it does not
-                data = fh.read(1 << 20)
-                if len(data) == 1 << 20:
-                    fh.seek(0)
-                    data = fh.read()
-        except OSError as exc:
-            raise FramebufError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    else:
-        size = len(data)
+def _header_bytes(path: str, data: bytes | None) -> tuple[bytes, int]:
+    """The bytes the header is parsed from and the file's size."""
+    if data is not None:
+        return data, len(data)
+    try:
+        size = os.path.getsize(path)
+        with open(path, "rb") as fh:
+            # headers are small; 1 MiB covers any sane one, re-read if it does not
+            data = fh.read(1 << 20)
+            if len(data) == 1 << 20:
+                fh.seek(0)
+                data = fh.read()
+    except OSError as exc:
+        raise FramebufError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    return data, size
+
+
+def _check_magic(path: str, data: bytes) -> int:
+    """The version word, once the magic number and version 2 are confirmed."""
     if len(data) < 8:
         raise CorruptFileError(path, "too short to be an OpenEXR file")
     magic, version = struct.unpack_from("<iI", data, 0)
@@ -465,53 +468,54 @@ def read_header(path, data: bytes | None = None) -> ExrFile:
         raise CorruptFileError(path, "not an OpenEXR file (bad magic number)")
     if version & 0xFF != 2:
         raise CorruptFileError(path, f"unsupported OpenEXR version {version & 0xFF}")
-    r = _Reader(path, data, 8)
-    multipart = bool(version & _MULTIPART)
-    name_limit = 255 if version & _LONG_NAMES else 31
-    parts: list[Part] = []
+    return version
+
+
+def _read_attributes(path: str, r: _Reader, name_limit: int) -> tuple[dict, dict]:
+    """One header's attributes up to its terminating empty name: (values, type names)."""
+    attrs: dict = {}
+    types: dict = {}
     while True:
-        attrs: dict = {}
-        types: dict = {}
-        while True:
-            name = r.cstr(name_limit)
-            if not name:
-                break
-            typ = r.cstr(name_limit)
-            (n,) = r.unpack("i")
-            if n < 0:
-                raise CorruptFileError(path, f"attribute {name!r} has negative size")
-            raw = r.take(n)
-            try:
-                attrs[name] = parse_attribute(path, typ, raw)
-            except CorruptFileError as exc:
-                raise CorruptFileError(path, f"attribute {name!r}: {exc.reason}") from None
-            types[name] = typ
-            want = STRUCTURAL_TYPES.get(name)
-            if want is not None and typ != want:
-                raise CorruptFileError(path, f"attribute {name!r} has type {typ!r}; OpenEXR "
-                                             f"defines it as {want!r}")
-        if not attrs:
-            if multipart and parts:
-                break  # the empty header that ends a multi-part header list
-            raise CorruptFileError(path, "empty header")
-        for required in ("channels", "dataWindow"):
-            if required not in attrs:
-                raise CorruptFileError(path, f"header lacks the required {required!r} attribute")
-        if (version & _TILED) and "tiles" not in attrs:
-            raise CorruptFileError(path, "tiled file without a 'tiles' attribute")
-        if not multipart and not attrs.get("type", "").startswith("deep"):
-            # a single-part file's version flag decides, whatever its optional type attribute
-            # says (OpenEXR's own reader does the same)
-            attrs["type"] = "tiledimage" if version & _TILED else "scanlineimage"
-        attrs.setdefault("type", "tiledimage" if version & _TILED else "scanlineimage")
-        attrs["_types"] = types
-        x0, y0, x1, y1 = attrs["dataWindow"]
-        if x1 < x0 or y1 < y0:
-            raise CorruptFileError(path, f"empty or inverted data window {attrs['dataWindow']}")
-        parts.append(Part(len(parts), attrs, attrs.pop("channels")))
-        if not multipart:
-            break
-    pos = r.pos
+        name = r.cstr(name_limit)
+        if not name:
+            return attrs, types
+        typ = r.cstr(name_limit)
+        (n,) = r.unpack("i")
+        if n < 0:
+            raise CorruptFileError(path, f"attribute {name!r} has negative size")
+        raw = r.take(n)
+        try:
+            attrs[name] = parse_attribute(path, typ, raw)
+        except CorruptFileError as exc:
+            raise CorruptFileError(path, f"attribute {name!r}: {exc.reason}") from None
+        types[name] = typ
+        want = STRUCTURAL_TYPES.get(name)
+        if want is not None and typ != want:
+            raise CorruptFileError(path, f"attribute {name!r} has type {typ!r}; OpenEXR "
+                                         f"defines it as {want!r}")
+
+
+def _check_part_header(path: str, attrs: dict, types: dict, version: int, multipart: bool) -> None:
+    """Refuse a header without the attributes every part needs, and settle its type."""
+    for required in ("channels", "dataWindow"):
+        if required not in attrs:
+            raise CorruptFileError(path, f"header lacks the required {required!r} attribute")
+    if (version & _TILED) and "tiles" not in attrs:
+        raise CorruptFileError(path, "tiled file without a 'tiles' attribute")
+    if not multipart and not attrs.get("type", "").startswith("deep"):
+        # a single-part file's version flag decides, whatever its optional type attribute
+        # says (OpenEXR's own reader does the same)
+        attrs["type"] = "tiledimage" if version & _TILED else "scanlineimage"
+    attrs.setdefault("type", "tiledimage" if version & _TILED else "scanlineimage")
+    attrs["_types"] = types
+    x0, y0, x1, y1 = attrs["dataWindow"]
+    if x1 < x0 or y1 < y0:
+        raise CorruptFileError(path, f"empty or inverted data window {attrs['dataWindow']}")
+
+
+def _place_offset_tables(path: str, parts: list[Part], pos: int, size: int) -> int:
+    """Record where each part's chunk offset table starts (they follow the headers back to
+    back); returns the position after the last table."""
     for part in parts:
         part.offset_table_pos = pos
         count = part.chunk_count()
@@ -521,6 +525,29 @@ def read_header(path, data: bytes | None = None) -> ExrFile:
         pos += 8 * count
     if pos > size:
         raise CorruptFileError(path, "file ends inside the chunk offset table (truncated?)")
+    return pos
+
+
+def read_header(path, data: bytes | None = None) -> ExrFile:
+    """Parse the magic number, version flags and every part's header (no pixels)."""
+    path = str(path)
+    data, size = _header_bytes(path, data)
+    version = _check_magic(path, data)
+    r = _Reader(path, data, 8)
+    multipart = bool(version & _MULTIPART)
+    name_limit = 255 if version & _LONG_NAMES else 31
+    parts: list[Part] = []
+    while True:
+        attrs, types = _read_attributes(path, r, name_limit)
+        if not attrs:
+            if multipart and parts:
+                break  # the empty header that ends a multi-part header list
+            raise CorruptFileError(path, "empty header")
+        _check_part_header(path, attrs, types, version, multipart)
+        parts.append(Part(len(parts), attrs, attrs.pop("channels")))
+        if not multipart:
+            break
+    pos = _place_offset_tables(path, parts, r.pos, size)
     _check_sizes(path, parts, size - pos)
     return ExrFile(path, version & 0xFF, version & ~0xFF, parts, size)
 
@@ -660,19 +687,11 @@ def line_box(path, w: int, h: int, y0: int, lines_per: int, yy: int, what: str =
     return 0, cy, w, min(lines_per, h - cy)
 
 
-def _read_part_native(exr: ExrFile, part: Part, want: list[int], fh, threads: int,
-                      as_float=frozenset(), reuse: bool = False, level=(0, 0)) -> list[np.ndarray]:
-    """Decode channels ``want`` (indices into part.channels) of one NONE/RLE/ZIPS/ZIP part;
-    half channels whose index is in ``as_float`` come back as float32. ``level`` picks a mip/rip
-    level (x, y) of a tiled part."""
+def _read_chunks(exr: ExrFile, part: Part, fh, table: np.ndarray, w: int, h: int, level):
+    """Every chunk of one level in file order (sorted offsets: one forward pass over the file):
+    payloads and the (x, y, width, lines) box each one fills."""
     path = exr.path
-    w, h = part.level_size(*level) if part.is_tiled else (part.width, part.height)
     y0 = part.data_window[1]
-    chans = part.channels
-    sizes = np.array([c.nbytes for c in chans], np.int64)
-    bpp = int(sizes.sum())
-    table = _offsets(exr, part, fh)
-    # read every chunk's header and payload
     blobs, xs_, ys_, ws_, ns_ = [], [], [], [], []
     lines_per = COMPRESSIONS_BY_NAME[part.compression]
     multipart = exr.multipart
@@ -705,18 +724,23 @@ def _read_part_native(exr: ExrFile, part: Part, want: list[int], fh, threads: in
             raise CorruptFileError(path, "file ends inside a chunk (truncated?)")
         blobs.append(payload)
         xs_.append(cx), ys_.append(cy), ws_.append(cw), ns_.append(ch_)
-    covered = sum(wi * ni for wi, ni in zip(ws_, ns_))
-    if covered != w * h:
-        raise CorruptFileError(path, f"chunks cover {covered} of {w * h} pixels (incomplete file?)")
-    expect = [wi * ni * bpp for wi, ni in zip(ws_, ns_)]
-    comp = part.compression
-    # before anything is allocated: deflate cannot expand more than about 1032:1, OpenEXR's RLE
-    # more than 64:1 (a run of 128 from 2 bytes), so a tiny file cannot ask for gigabytes
+    return blobs, xs_, ys_, ws_, ns_
+
+
+def _check_expansion(path: str, comp: str, blobs: list, expect: list[int]) -> None:
+    """Before anything is allocated: deflate cannot expand more than about 1032:1, OpenEXR's
+    RLE more than 64:1 (a run of 128 from 2 bytes), so a tiny file cannot ask for gigabytes."""
     most = {"zip": 1100, "zips": 1100, "rle": 65}.get(comp)
     for blob, n in zip(blobs, expect):
         if most and len(blob) < n and n > most * len(blob) + 256:
             raise CorruptFileError(path, f"a {comp} chunk of {len(blob)} bytes claims {n} bytes of "
                                          f"pixels (damaged or hostile header)")
+
+
+def _stage_chunks(comp: str, blobs: list, expect: list[int]):
+    """Lay the chunks out in one scratch buffer: (buffer, kinds, starts, lengths). Kind 0 is
+    raw, 1 deflate (room for the inflated bytes, filled later), 2 RLE; raw and RLE chunks are
+    copied in now."""
     kinds = np.zeros(len(blobs), np.int64)
     # a chunk that would not shrink is stored raw whatever the compression (OpenEXR rule)
     starts = np.zeros(len(blobs), np.int64)
@@ -737,6 +761,13 @@ def _read_part_native(exr: ExrFile, part: Part, want: list[int], fh, threads: in
     for k, blob in enumerate(blobs):
         if kinds[k] != 1:  # raw and RLE chunks are copied as they are
             buf[starts[k]: starts[k] + lengths[k]] = np.frombuffer(blob, np.uint8)
+    return buf, kinds, starts, lengths
+
+
+def _output_layout(part: Part, want: list[int], sizes: np.ndarray, as_float, w: int, h: int):
+    """Where each wanted channel's plane goes in the output bytes: (conv, out_size, plane,
+    out_off, nbytes); conv marks half channels that come back as float32."""
+    chans = part.channels
     conv = np.array([bool(c in as_float) and chans[c].pixel_type == "half" for c in want], np.int64)
     out_size = np.array([4 if cv else sizes[c] for c, cv in zip(want, conv)], np.int64)
     plane = w * h * out_size
@@ -749,26 +780,37 @@ def _read_part_native(exr: ExrFile, part: Part, want: list[int], fh, threads: in
         out_off[i] = pos
         pos += plane[i]
     nbytes = -(-max(pos, 1) // 8) * 8  # whole words: the kernel views it as uint32
-    out = _scratch(nbytes, ("out", part.index)) if reuse else np.empty(nbytes, np.uint8)
+    return conv, out_size, plane, out_off, nbytes
+
+
+def _channel_slots(path: str, chans: list, want: list[int]) -> np.ndarray:
+    """For each of the part's channels, its position in ``want`` (-1: not read)."""
     slots = np.full(len(chans), -1, np.int64)
     for i, c in enumerate(want):
         if slots[c] >= 0:
             raise FramebufError(f"{path}: channel {chans[c].name!r} asked for twice")
         slots[c] = i
-    biggest = max(expect) if expect else 0
-    if (_ic is not None and not tiles and comp != "rle" and not conv.any()
-            and hasattr(_ic, "delta_decode")):
-        _numpy_scatter(path, blobs, kinds, starts, lengths, ys_, ns_, w, chans,
-                       sizes, want, out_off, out_size, buf, out)
-        arrays = []
-        for i, c in enumerate(want):
-            seg = out[out_off[i]: out_off[i] + plane[i]]
-            arrays.append(seg.view(chans[c].dtype).reshape(h, w))
-        return arrays
+    return slots
+
+
+def _planes(out: np.ndarray, part: Part, want: list[int], out_off, plane, conv, w: int, h: int):
+    """The output bytes seen as one (h, w) array per wanted channel (views, no copy)."""
+    chans = part.channels
+    arrays = []
+    for i, c in enumerate(want):
+        seg = out[out_off[i]: out_off[i] + plane[i]]
+        arrays.append(seg.view(np.float32 if conv[i] else chans[c].dtype).reshape(h, w))
+    return arrays
+
+
+def _inflate_and_scatter(path: str, comp: str, threads: int, blobs: list, kinds, starts, lengths,
+                         boxes, sizes, slots, out_off, w: int, out_size, conv, out, buf,
+                         rle_room: int) -> None:
+    """Inflate the deflate chunks and copy every chunk's pixels to its planes, in up to
+    ``threads`` groups of chunks; ``rle_room`` bytes hold one RLE chunk while it is expanded."""
     from ._exrkernels import _scatter
 
-    xs_a, ys_a = np.array(xs_, np.int64), np.array(ys_, np.int64)
-    ws_a, ns_a = np.array(ws_, np.int64), np.array(ns_, np.int64)
+    xs_a, ys_a, ws_a, ns_a = (np.array(v, np.int64) for v in boxes)
 
     def work(lo: int, hi: int) -> str:
         """Inflate and scatter chunks lo..hi: groups write disjoint rows, so threads need no
@@ -778,7 +820,7 @@ def _read_part_native(exr: ExrFile, part: Part, want: list[int], fh, threads: in
                 view = buf[starts[k]: starts[k] + lengths[k]]
                 if not _inflate_into((blobs[k], view)):
                     return f"a {comp} chunk does not inflate (damaged data)"
-        rle_tmp = np.empty(biggest if comp == "rle" else 1, np.uint8)
+        rle_tmp = np.empty(rle_room, np.uint8)
         rc = _scatter(buf, starts[lo:hi], lengths[lo:hi], kinds[lo:hi], xs_a[lo:hi], ys_a[lo:hi],
                       ws_a[lo:hi], ns_a[lo:hi], sizes, slots, out_off, w * out_size, out_size,
                       conv, out, rle_tmp, _HALF_TO_F32)
@@ -795,11 +837,40 @@ def _read_part_native(exr: ExrFile, part: Part, want: list[int], fh, threads: in
     problems = [p for p in problems if p]
     if problems:
         raise CorruptFileError(path, problems[0])
-    arrays = []
-    for i, c in enumerate(want):
-        seg = out[out_off[i]: out_off[i] + plane[i]]
-        arrays.append(seg.view(np.float32 if conv[i] else chans[c].dtype).reshape(h, w))
-    return arrays
+
+
+def _read_part_native(exr: ExrFile, part: Part, want: list[int], fh, threads: int,
+                      as_float=frozenset(), reuse: bool = False, level=(0, 0)) -> list[np.ndarray]:
+    """Decode channels ``want`` (indices into part.channels) of one NONE/RLE/ZIPS/ZIP part;
+    half channels whose index is in ``as_float`` come back as float32. ``level`` picks a mip/rip
+    level (x, y) of a tiled part."""
+    path = exr.path
+    w, h = part.level_size(*level) if part.is_tiled else (part.width, part.height)
+    chans = part.channels
+    sizes = np.array([c.nbytes for c in chans], np.int64)
+    bpp = int(sizes.sum())
+    table = _offsets(exr, part, fh)
+    blobs, xs_, ys_, ws_, ns_ = _read_chunks(exr, part, fh, table, w, h, level)
+    covered = sum(wi * ni for wi, ni in zip(ws_, ns_))
+    if covered != w * h:
+        raise CorruptFileError(path, f"chunks cover {covered} of {w * h} pixels (incomplete file?)")
+    expect = [wi * ni * bpp for wi, ni in zip(ws_, ns_)]
+    comp = part.compression
+    _check_expansion(path, comp, blobs, expect)
+    buf, kinds, starts, lengths = _stage_chunks(comp, blobs, expect)
+    conv, out_size, plane, out_off, nbytes = _output_layout(part, want, sizes, as_float, w, h)
+    out = _scratch(nbytes, ("out", part.index)) if reuse else np.empty(nbytes, np.uint8)
+    slots = _channel_slots(path, chans, want)
+    tiles = part.tiles if part.is_tiled else None
+    if (_ic is not None and not tiles and comp != "rle" and not conv.any()
+            and hasattr(_ic, "delta_decode")):
+        _numpy_scatter(path, blobs, kinds, starts, lengths, ys_, ns_, w, chans,
+                       sizes, want, out_off, out_size, buf, out)
+    else:
+        _inflate_and_scatter(path, comp, threads, blobs, kinds, starts, lengths,
+                             (xs_, ys_, ws_, ns_), sizes, slots, out_off, w, out_size, conv,
+                             out, buf, (max(expect) if expect else 0) if comp == "rle" else 1)
+    return _planes(out, part, want, out_off, plane, conv, w, h)
 
 
 def raw_chunks(exr: ExrFile, part: Part) -> list[tuple[int, bytes]]:

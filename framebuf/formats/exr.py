@@ -409,23 +409,20 @@ def _file_part(part: X.Part, multipart: bool) -> FilePart:
         tiles=dict(part.tiles) if part.tiles else None, attributes=attrs, attribute_types=types)
 
 
-def read(path, options) -> Image:
-    _threads()
-    exr = X.read_header(path)
-    deep = _exrdeep.read_parts(exr) if exr.deep else None     # every sample of every part
-    luminance = str(options.get("luminance", "keep")).strip().lower()
-    if luminance not in ("keep", "rgb"):
-        raise UnsupportedOptionError(f"exr read option luminance must be keep or rgb, not {luminance!r}")
-    level = _level(options.get("level"))
-    plans = select(exr, plan(exr), options)
+def _decode_plans(path, exr, deep, plans, level) -> dict:
+    """Every planned channel's pixels, keyed (part, channel); a header that asks for more
+    memory than there is is a damaged file, not a crash."""
     try:
-        decoded = _exrdeep.flat_channels(deep, plans) if deep else _decode(exr, plans, level)
+        return _exrdeep.flat_channels(deep, plans) if deep else _decode(exr, plans, level)
     except FramebufError:
         raise
     except MemoryError:
         raise CorruptFileError(path, "EXR header asks for more memory than there is") from None
-    used_parts = sorted({p.part for p in plans})
-    windows = {pi: _window_of(exr.parts[pi], level) for pi in used_parts}
+
+
+def _frame_box(path, exr, plans, windows: dict, used_parts: list, options):
+    """The window the image is read into (the union of the parts' data windows, or the
+    display window): (x0, y0, x1, y1), refused when padding to it would waste gigabytes."""
     x0 = min(w[0] for w in windows.values())
     y0 = min(w[1] for w in windows.values())
     x1 = max(w[2] for w in windows.values())
@@ -445,7 +442,28 @@ def read(path, options) -> Image:
             f"{path}: the {'display window' if frame == 'display' else 'union of the parts'' data windows'} "
             f"is {width}x{height}, {grid_bytes / 2**30:.1f} GiB for {held} stored pixels; read parts "
             f"one at a time (parts=...) or with window=data")
-    parts = [_file_part(part, exr.multipart) for part in exr.parts]
+    return x0, y0, x1, y1
+
+
+def _luminance_layer(path, exr, plans, p, arrays, decoded, win, grid) -> Layer | None:
+    """A Y plan with its RY/BY partners as one RGB layer placed on the grid (None: no
+    partners, the Y stays a scalar)."""
+    ry_by = _chroma_partners(plans, p)
+    if not ry_by:
+        return None
+    ry, by = ry_by
+    part = exr.parts[p.part]
+    rgb = _luminance_to_rgb(arrays[0], _upsample(decoded[(ry.part, ry.channels[0])], ry.sampling, win, path),
+                            _upsample(decoded[(by.part, by.channels[0])], by.sampling, win, path),
+                            part.attributes.get("chromaticities"))
+    prefix = p.channels[0][:-1]
+    return _place(Layer(p.name if p.name not in ("Y", "a_h") else "rgb", datatype("rgb_fp"),
+                        rgb, tuple(prefix + c for c in "RGB"), part=p.part, view=p.view),
+                  win, grid)
+
+
+def _plan_layers(path, exr, plans, decoded: dict, windows: dict, luminance: str, grid) -> list[Layer]:
+    """One layer per plan, up-sampled and placed on ``grid`` (x0, y0, width, height)."""
     layers: list[Layer] = []
     converted = set()
     if luminance == "rgb":       # chroma that becomes part of an RGB buffer is not its own
@@ -453,7 +471,6 @@ def read(path, options) -> Image:
             if p.channels[-1].rpartition(".")[2] == "Y":
                 converted.update(id(q) for q in _chroma_partners(plans, p) or ())
     for p in plans:
-        part = exr.parts[p.part]
         win = windows[p.part]
         arrays = []
         for c in p.channels:
@@ -462,16 +479,9 @@ def read(path, options) -> Image:
                 a = _upsample(a, p.sampling, win, path)
             arrays.append(a)
         if luminance == "rgb" and p.channels[-1].rpartition(".")[2] == "Y":
-            ry_by = _chroma_partners(plans, p)
-            if ry_by:
-                ry, by = ry_by
-                rgb = _luminance_to_rgb(arrays[0], _upsample(decoded[(ry.part, ry.channels[0])], ry.sampling, win, path),
-                                        _upsample(decoded[(by.part, by.channels[0])], by.sampling, win, path),
-                                        part.attributes.get("chromaticities"))
-                prefix = p.channels[0][:-1]
-                layers.append(_place(Layer(p.name if p.name not in ("Y", "a_h") else "rgb", datatype("rgb_fp"),
-                                           rgb, tuple(prefix + c for c in "RGB"), part=p.part, view=p.view),
-                                     win, (x0, y0, width, height)))
+            rgb_layer = _luminance_layer(path, exr, plans, p, arrays, decoded, win, grid)
+            if rgb_layer is not None:
+                layers.append(rgb_layer)
                 continue
         if id(p) in converted:
             continue
@@ -482,15 +492,39 @@ def read(path, options) -> Image:
         px = px.astype(dt.file_dtype, copy=False)
         layer = Layer(p.name, dt, px, p.channels, part=p.part, view=p.view, pixel_types=p.pixel_types,
                       sampling=p.sampling if p.sampling != (1, 1) else None)
-        layers.append(_place(layer, win, (x0, y0, width, height)))
+        layers.append(_place(layer, win, grid))
+    return layers
+
+
+def _note_sources(path, parts: list, used_parts: list, windows: dict, level) -> None:
+    """Record in each part read where its stored chunks are, so a write can copy them back
+    (mip levels, lossy data); a level read stands on its own as a one-level part."""
     stat = os.stat(path)
     for pi in used_parts:
-        # what a write needs to copy this part's stored chunks back (mip levels, lossy data)
         parts[pi].extra["source"] = (str(path), pi, stat.st_size, stat.st_mtime_ns, level)
     if level != (0, 0):
-        for pi in used_parts:                 # a level read stands on its own: one level
+        for pi in used_parts:
             parts[pi].tiles = dict(parts[pi].tiles, level_mode="one_level") if parts[pi].tiles else None
             parts[pi].data_window = windows[pi]
+
+
+def read(path, options) -> Image:
+    _threads()
+    exr = X.read_header(path)
+    deep = _exrdeep.read_parts(exr) if exr.deep else None     # every sample of every part
+    luminance = str(options.get("luminance", "keep")).strip().lower()
+    if luminance not in ("keep", "rgb"):
+        raise UnsupportedOptionError(f"exr read option luminance must be keep or rgb, not {luminance!r}")
+    level = _level(options.get("level"))
+    plans = select(exr, plan(exr), options)
+    decoded = _decode_plans(path, exr, deep, plans, level)
+    used_parts = sorted({p.part for p in plans})
+    windows = {pi: _window_of(exr.parts[pi], level) for pi in used_parts}
+    x0, y0, x1, y1 = _frame_box(path, exr, plans, windows, used_parts, options)
+    parts = [_file_part(part, exr.multipart) for part in exr.parts]
+    layers = _plan_layers(path, exr, plans, decoded, windows, luminance,
+                          (x0, y0, x1 - x0 + 1, y1 - y0 + 1))
+    _note_sources(path, parts, used_parts, windows, level)
     first = exr.parts[used_parts[0]]
     info = {"parts": len(exr.parts), "compression": first.compression, "tiled": first.is_tiled,
             "attributes_part": used_parts[0],
@@ -790,12 +824,9 @@ def _hints_needed(layers: list[Layer], part: FilePart, multipart: bool) -> str:
     return ";".join(hints)
 
 
-def write(path, image: Image, options) -> None:
-    if image.info.get("deep") and _on_off(options.get("deep"), "deep") is not False:
-        return _exrdeep.write(path, image.info["deep"],
-                              dict(options, default_compression=image.info.get("default_compression")))
-    threads = _threads()
-    file_parts = list(image.parts) if image.parts else [FilePart()]
+def _group_by_part(image: Image, file_parts: list) -> dict[int, list[Layer]]:
+    """The layers of each part to write, keyed by index in ``file_parts`` (which gains a part
+    for a new buffer that would not fit the existing ones)."""
     by_part: dict[int, list[Layer]] = {}
     home = _first_part(image)
     grid = _image_window(image)
@@ -812,15 +843,69 @@ def write(path, image: Image, options) -> None:
                                            compression=source.compression))
                 index = len(file_parts) - 1
         by_part.setdefault(index, []).append(layer)
-    order = sorted(by_part)
+    return by_part
+
+
+def _multipart(options, nparts: int) -> bool:
+    """Whether the file is multi-part, after the multipart option is checked against it."""
     asked = _on_off(options.get("multipart"), "multipart")
     if asked:
         raise UnsupportedOptionError("exr option multipart=on is not supported: the OpenEXR binding "
                                      "writes one part as a single-part file")
-    if asked is False and len(order) > 1:
-        raise FramebufError(f"exr: the buffers belong to {len(order)} parts; multipart=off cannot "
+    if asked is False and nparts > 1:
+        raise FramebufError(f"exr: the buffers belong to {nparts} parts; multipart=off cannot "
                             f"write them (choose buffers of one part)")
-    multipart = len(order) > 1
+    return nparts > 1
+
+
+def _part_channels(part, layers, window, image: Image, label) -> tuple[dict, list]:
+    """One part's channels as the binding takes them, and (name, stored array) per channel."""
+    channels = {}
+    stored = []
+    for layer in layers:
+        layer = _crop(layer, window, image.origin)
+        for name, a in zip(layer.channels, _pixel_arrays(layer)):
+            if name in channels:
+                raise FramebufError(f"exr: two buffers would write channel {name!r} in part "
+                                    f"{part.name or label!r}")
+            xs, ys = layer.sampling or (1, 1)
+            if (xs, ys) != (1, 1):
+                a = _decimate(a, (xs, ys), window)
+                # the binding (3.5) wants a window-sized array and stores its first
+                # len(samples) values as the sub-sampled raster
+                carrier = np.zeros((window[3] - window[1] + 1, window[2] - window[0] + 1), a.dtype)
+                carrier.reshape(-1)[: a.size] = a.reshape(-1)
+                channels[name] = OpenEXR.Channel(name, carrier, xs, ys)
+            else:
+                a = np.ascontiguousarray(a)
+                channels[name] = a
+            stored.append((name, a))
+    return channels, stored
+
+
+def _write_parts(path, written: list, multipart: bool, threads: int) -> None:
+    """Hand the headers and channels to the binding; its errors become FramebufError."""
+    try:
+        if multipart:
+            OpenEXR.File([OpenEXR.Part(h, c, n) for h, c, n, _ in written]).write(str(path))
+        else:
+            header, channels, _, _ = written[0]
+            OpenEXR.File(header, channels, num_threads=threads).write(str(path))
+    except FramebufError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the binding raises RuntimeError/ValueError ...
+        raise FramebufError(f"exr: cannot write {path}: {exc}") from None
+
+
+def write(path, image: Image, options) -> None:
+    if image.info.get("deep") and _on_off(options.get("deep"), "deep") is not False:
+        return _exrdeep.write(path, image.info["deep"],
+                              dict(options, default_compression=image.info.get("default_compression")))
+    threads = _threads()
+    file_parts = list(image.parts) if image.parts else [FilePart()]
+    by_part = _group_by_part(image, file_parts)
+    order = sorted(by_part)
+    multipart = _multipart(options, len(order))
     written = []
     fallbacks: dict = {}           # a lossy source decoded once for all its parts
     for out_index, pi in enumerate(order):
@@ -832,45 +917,18 @@ def write(path, image: Image, options) -> None:
         attributes = image.attributes if pi == own else part.attributes
         header, comp, tiles = _header(part, attributes, part.attribute_types, options, image, window,
                                       multipart)
-        channels = {}
-        stored = []
-        for layer in layers:
-            layer = _crop(layer, window, image.origin)
-            for name, a in zip(layer.channels, _pixel_arrays(layer)):
-                if name in channels:
-                    raise FramebufError(f"exr: two buffers would write channel {name!r} in part "
-                                        f"{part.name or out_index!r}")
-                xs, ys = layer.sampling or (1, 1)
-                if (xs, ys) != (1, 1):
-                    a = _decimate(a, (xs, ys), window)
-                    # the binding (3.5) wants a window-sized array and stores its first
-                    # len(samples) values as the sub-sampled raster
-                    carrier = np.zeros((window[3] - window[1] + 1, window[2] - window[0] + 1), a.dtype)
-                    carrier.reshape(-1)[: a.size] = a.reshape(-1)
-                    channels[name] = OpenEXR.Channel(name, carrier, xs, ys)
-                else:
-                    a = np.ascontiguousarray(a)
-                    channels[name] = a
-                stored.append((name, a))
+        channels, stored = _part_channels(part, layers, window, image, out_index)
         hints = _hints_needed(layers, part, multipart)
         if hints:
             header[TYPES_ATTRIBUTE] = hints
         levels = _source_chunks(part, tiles, comp, window, stored, fallbacks)
         if tiles and tiles["level_mode"] != "one_level" and levels is None:
+            # the stored levels cannot be copied back and the binding writes level 0 only
             desc = header["tiles"]
             desc.mode = OpenEXR.ONE_LEVEL
             header["tiles"] = desc
         written.append((header, channels, part.name or f"part{out_index}", levels))
-    try:
-        if multipart:
-            OpenEXR.File([OpenEXR.Part(h, c, n) for h, c, n, _ in written]).write(str(path))
-        else:
-            header, channels, _, _ = written[0]
-            OpenEXR.File(header, channels, num_threads=threads).write(str(path))
-    except FramebufError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - the binding raises RuntimeError/ValueError ...
-        raise FramebufError(f"exr: cannot write {path}: {exc}") from None
+    _write_parts(path, written, multipart, threads)
     kept = {i: chunks for i, (_, _, _, chunks) in enumerate(written) if chunks}
     if kept:
         X.replace_chunks(path, kept)
