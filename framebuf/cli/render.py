@@ -167,6 +167,8 @@ def _run_one(args, options: dict) -> int:
         raise FramebufError(f"{scene.path}: the scene has no camera; nothing to render")
     source = get_source(args.source, **options)
     outdir = Path(args.outdir)
+    # the folder first: an -o naming a file is one error line, before any notice or work
+    outdir.mkdir(parents=True, exist_ok=True)
     _compile_notice(source)
     bar = _Bar()
     try:
