@@ -137,7 +137,8 @@ def run(args) -> int:
 
 def _run_one(args, options: dict) -> int:
     from ..scene import load
-    from ..scene.execute import human_size, render_scene
+    from ..limits import format_bytes
+    from ..scene.execute import render_scene
     from ..sources.base import get_source
 
     scene = load(args.scene)
@@ -146,7 +147,6 @@ def _run_one(args, options: dict) -> int:
     if args.dry_run:
         print(scene.describe())
         if scene.camera is not None:
-            from ..limits import format_bytes
             from ..scene.execute import plan_render
 
             plan = plan_render(scene, Path(args.outdir))
@@ -187,7 +187,7 @@ def _run_one(args, options: dict) -> int:
 
         path = contact_sheet(result.buffers, preview)
         rows.append({"file": path.name, "format": "png", "type": "rgb (preview)",
-                     "size": human_size(path.stat().st_size)})
+                     "size": format_bytes(path.stat().st_size)})
     elif preview.resolve() not in written_paths:
         from ..preview import is_contact_sheet
 

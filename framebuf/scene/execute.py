@@ -60,7 +60,7 @@ from . import _deep_output
 from ..buffers import EMPTY_VALUE, FileProperties, FrameBuffer, FrameBufferSet, empty_storage
 from ..datatypes import STORAGE_COMPONENTS, DataType, datatype
 from ..errors import FramebufError, SceneError
-from ..limits import check_allocation
+from ..limits import check_allocation, format_bytes
 from ..resolve import Filter, Resolver
 from ..resolve.resolver import KIND_BY_NAME
 from .model import (
@@ -117,16 +117,8 @@ class RenderResult:
             except ValueError:
                 shown = f.path
             rows.append({"file": str(shown), "format": f.format, "type": f.datatype,
-                         "size": human_size(f.bytes)})
+                         "size": format_bytes(f.bytes)})
         return rows
-
-
-def human_size(n: int) -> str:
-    for unit in ("B", "KiB", "MiB"):
-        if n < 1024 or unit == "MiB":
-            return f"{n} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024.0
-    return f"{n:.1f} GiB"  # pragma: no cover
 
 
 def _loc_error(location, message: str, scene: Scene) -> FramebufError:
