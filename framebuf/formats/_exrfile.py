@@ -404,10 +404,12 @@ MAX_RATIO = {"none": 1, "rle": 65, "zips": 1100, "zip": 1100, "pxr24": 1100, "b4
              "htj2k256": 1 << 16, "htj2k32": 1 << 16}
 
 
-def part_nbytes(part: "Part") -> int:
-    """Bytes of one part's level-0 samples in the file's types (sub-sampled channels at their size)."""
+def part_nbytes(part: "Part", sample_bytes: int | None = None) -> int:
+    """Bytes of one part's level-0 samples (sub-sampled channels at their size), each sample
+    ``sample_bytes`` long, or in the file's types when not given."""
     w, h = part.width, part.height
-    return sum(-(-w // c.x_sampling) * -(-h // c.y_sampling) * c.nbytes for c in part.channels)
+    return sum(-(-w // c.x_sampling) * -(-h // c.y_sampling) * (sample_bytes or c.nbytes)
+               for c in part.channels)
 
 
 def _check_sizes(path, parts: list, available: int) -> None:
@@ -426,9 +428,8 @@ def _check_sizes(path, parts: list, available: int) -> None:
 
 def check_part_budget(exr: "ExrFile", part: "Part") -> None:
     """Refuse decoding a part whose samples (as float32 at most) exceed the memory budget."""
-    w, h = part.width, part.height
-    check_allocation(sum(-(-w // c.x_sampling) * -(-h // c.y_sampling) * 4 for c in part.channels),
-                     f"{exr.path}: EXR part {part.index} ({w}x{h}, {len(part.channels)} channels)")
+    check_allocation(part_nbytes(part, 4), f"{exr.path}: EXR part {part.index} "
+                     f"({part.width}x{part.height}, {len(part.channels)} channels)")
 
 
 def parse_attribute(path, typ: str, raw: bytes):
@@ -730,7 +731,7 @@ def _read_chunks(exr: ExrFile, part: Part, fh, table: np.ndarray, w: int, h: int
 def _check_expansion(path: str, comp: str, blobs: list, expect: list[int]) -> None:
     """Before anything is allocated: deflate cannot expand more than about 1032:1, OpenEXR's
     RLE more than 64:1 (a run of 128 from 2 bytes), so a tiny file cannot ask for gigabytes."""
-    most = {"zip": 1100, "zips": 1100, "rle": 65}.get(comp)
+    most = MAX_RATIO[comp] if comp in ("zip", "zips", "rle") else None
     for blob, n in zip(blobs, expect):
         if most and len(blob) < n and n > most * len(blob) + 256:
             raise CorruptFileError(path, f"a {comp} chunk of {len(blob)} bytes claims {n} bytes of "
