@@ -243,7 +243,9 @@ def test_multi_part_files_are_read(tmp_path):
 
 
 def test_threads_are_on():
-    exr._threads()
+    from framebuf.formats import _exrfile
+
+    _exrfile._threads()
     assert OpenEXR.global_thread_count() >= 1
 
 

@@ -97,12 +97,11 @@ def _check_deep_part(path: str, part: X.Part) -> list[str]:
     return names
 
 
-def _coverage_table(path: str, part: X.Part, tiles, w: int, h: int) -> np.ndarray:
+def _coverage_table(tiles, w: int, h: int) -> np.ndarray:
     """One flag per tile (tiled) or per line (scanline): which chunks have been seen."""
     if tiles:
+        # the header parser has refused tile sizes below 1 (_exrfile._tiledesc)
         tw, th = tiles["x_size"], tiles["y_size"]
-        if tw < 1 or th < 1:
-            raise CorruptFileError(path, f"deep part {part.index} has tiles of {tw}x{th} pixels")
         return np.zeros((-(-h // th), -(-w // tw)), np.bool_)
     return np.zeros(h, np.bool_)
 
@@ -200,7 +199,7 @@ def read_part(exr: X.ExrFile, part: X.Part, data: bytes) -> DeepImage:
     # is kept per line or per tile, not per pixel: reading allocates little beyond the samples
     offsets = np.zeros(w * h + 1, np.int64)
     counts = offsets[1:].reshape(h, w)
-    seen = _coverage_table(path, part, tiles, w, h)
+    seen = _coverage_table(tiles, w, h)
     chunks = _read_counts(exr, part, data, table, tiles, counts, seen, bps)
     # everything declared is consistent and bounded by the file: now allocate
     np.cumsum(offsets, out=offsets)

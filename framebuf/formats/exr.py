@@ -48,7 +48,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import struct
-import threading
 import warnings
 
 import numpy as np
@@ -126,9 +125,6 @@ READ_OPTIONS = {
     "window": "data (default: the pixels the file has, where they are) or display (cropped or "
               "padded with nothing-hit values to the display window; a write puts the data window back)",
 }
-
-_threads = X._threads
-
 
 # -- planning: which channels form which buffers (header only; `framebuf info` uses it too) ------
 
@@ -509,7 +505,6 @@ def _note_sources(path, parts: list, used_parts: list, windows: dict, level) -> 
 
 
 def read(path, options) -> Image:
-    _threads()
     exr = X.read_header(path)
     deep = _exrdeep.read_parts(exr) if exr.deep else None     # every sample of every part
     luminance = str(options.get("luminance", "keep")).strip().lower()
@@ -901,7 +896,7 @@ def write(path, image: Image, options) -> None:
     if image.info.get("deep") and _on_off(options.get("deep"), "deep") is not False:
         return _exrdeep.write(path, image.info["deep"],
                               dict(options, default_compression=image.info.get("default_compression")))
-    threads = _threads()
+    threads = X._threads()
     file_parts = list(image.parts) if image.parts else [FilePart()]
     by_part = _group_by_part(image, file_parts)
     order = sorted(by_part)
