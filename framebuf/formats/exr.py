@@ -650,17 +650,16 @@ def _header(part: FilePart, attributes: dict, types: dict, options, image: Image
     tiled = _on_off(options.get("tiled"), "tiled")
     tiles = part.tiles if (tiled is None and part.kind == "tiledimage") else None
     sized = "tile_size" in options
-    if sized:
-        tx, ty = _tile_size(options)        # checked even where it could not apply
+    if tiled or sized:
+        tx, ty = _tile_size(options)        # a bad size is refused even where it cannot apply
         if tiled is False:
             raise UnsupportedOptionError("exr tile_size applies to tiled output; it was given "
                                          "with tiled=off")
-    if tiled or (sized and not tiles):
-        # tile_size alone asks for tiles: accepting it and writing scanlines would ignore it
-        tx, ty = _tile_size(options)
-        tiles = {"x_size": tx, "y_size": ty, "level_mode": "one_level", "rounding_mode": "down"}
-    elif sized:
-        tiles = dict(tiles, x_size=tx, y_size=ty)
+        if tiled or not tiles:
+            # tile_size alone asks for tiles: accepting it and writing scanlines would ignore it
+            tiles = {"x_size": tx, "y_size": ty, "level_mode": "one_level", "rounding_mode": "down"}
+        else:
+            tiles = dict(tiles, x_size=tx, y_size=ty)
     if tiles:
         desc = OpenEXR.TileDescription()
         desc.xSize, desc.ySize = int(tiles["x_size"]), int(tiles["y_size"])
