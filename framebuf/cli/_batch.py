@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import FramebufError
@@ -48,6 +49,28 @@ def finish(rep, verb: str, detail_label: str = "", noun: str = "render(s)") -> i
     return 2 if rep.failed else 0
 
 
+@contextmanager
+def task_outcome(out, path: str):
+    """The body of one batch task: the Python warnings it raises join ``out.warnings`` (named by
+    the input) when it succeeds, and a failure becomes ``out.error``, one line, so the batch
+    goes on. The body sets ``out.files`` and ``out.ok`` last, once everything worked."""
+    import warnings
+
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield
+        out.warnings += [f"{Path(path).name}: {w.message}" for w in caught]
+    except FramebufError as exc:
+        out.error = str(exc)
+    except MemoryError:
+        out.error = f"{path}: out of memory"
+    except OSError as exc:
+        out.error = f"{path}: {exc.strerror or exc}"
+    except Exception as exc:   # a bug: one line in the report, the batch goes on
+        out.error = f"{path}: internal error: {type(exc).__name__}: {exc}"
+
+
 def file_task(path: str, params):
     """One input of a per-file command in a worker: the command writes into a private temporary
     folder, whose file comes back as bytes (the main process writes it into OUTDIR)."""
@@ -58,28 +81,14 @@ def file_task(path: str, params):
     if problem is not None:
         out.error = f"{path}: {problem.strerror or problem}"
         return out
-    stem = Path(path).stem
-    name = stem + (ext or Path(path).suffix)
+    name = _stem(path) + (ext or Path(path).suffix)
     with tempfile.TemporaryDirectory(prefix="framebuf-") as tmp:
         target = Path(tmp) / name
         local = argparse.Namespace(**vars(args))
-        try:
-            import warnings
-
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                command(local, path, str(target))
-            out.warnings = [f"{Path(path).name}: {w.message}" for w in caught]
+        with task_outcome(out, path):
+            command(local, path, str(target))
             out.files = [(name, target.read_bytes())]
             out.ok = True
-        except FramebufError as exc:
-            out.error = str(exc)
-        except MemoryError:
-            out.error = f"{path}: out of memory"
-        except OSError as exc:
-            out.error = f"{path}: {exc.strerror or exc}"
-        except Exception as exc:   # a bug: one line in the report, the batch goes on
-            out.error = f"{path}: internal error: {type(exc).__name__}: {exc}"
     return out
 
 

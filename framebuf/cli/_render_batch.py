@@ -11,20 +11,13 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from ..errors import FramebufError
 from . import _batch
 
 PREVIEW_NAME = "preview.png"
 
 
-def _stem(path) -> str:
-    return Path(path).stem
-
-
 def render_task(path: str, params):
     """One scene in a batch worker."""
-    import warnings
-
     from ..batch import output_for
 
     seed, source_name, source_options, preview = params
@@ -32,24 +25,11 @@ def render_task(path: str, params):
     if problem is not None:
         out.error = f"{path}: {problem.strerror or problem}"
         return out
-    stem = _stem(path)
     with tempfile.TemporaryDirectory(prefix="framebuf-render-") as tmp:
-        root = Path(tmp)
-        try:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                out.files, out.warnings, out.seconds = _render_into(
-                    path, root, stem, seed, source_name, source_options, preview)
-            out.warnings += [f"{Path(path).name}: {w.message}" for w in caught]
-            out.ok = True
-        except FramebufError as exc:
-            out.error, out.files = str(exc), []
-        except MemoryError:
-            out.error, out.files = f"{path}: out of memory", []
-        except OSError as exc:
-            out.error, out.files = f"{path}: {exc.strerror or exc}", []
-        except Exception as exc:    # a bug: one line in the report, the batch goes on
-            out.error, out.files = f"{path}: internal error: {type(exc).__name__}: {exc}", []
+        with _batch.task_outcome(out, path):
+            files, out.warnings, out.seconds = _render_into(
+                path, Path(tmp), _batch._stem(path), seed, source_name, source_options, preview)
+            out.files, out.ok = files, True
     return out
 
 
@@ -57,12 +37,12 @@ def _render_into(path, root: Path, stem: str, seed, source_name, source_options,
     from ..scene import load
     from ..scene.execute import render_scene
     from ..sources.base import get_source
+    from .render import scene_warnings
 
     scene = load(path)
-    if scene.camera is None:
-        raise FramebufError(f"{path}: the scene has no camera; nothing to render")
     # the executor keeps every output under ``root`` (an absolute or ../ name is written there,
-    # with a warning), so the files the worker hands back are all the scene writes
+    # with a warning), so the files the worker hands back are all the scene writes; a scene
+    # without a camera is render_scene's located error
     result = render_scene(scene, root, seed=seed, source=get_source(source_name, **source_options))
     files = [(f"{stem}/{Path(w.path).resolve().relative_to(root.resolve()).as_posix()}",
               Path(w.path).read_bytes()) for w in result.files]
@@ -71,8 +51,6 @@ def _render_into(path, root: Path, stem: str, seed, source_name, source_options,
 
         sheet = contact_sheet(result.buffers, root / PREVIEW_NAME)
         files.append((f"{stem}/{PREVIEW_NAME}", sheet.read_bytes()))
-    from .render import scene_warnings
-
     warnings = [f"{Path(path).name}: {w}" for w in [*scene_warnings(scene), *result.warnings]]
     return files, warnings, result.timings.get("total", 0.0)
 
@@ -84,7 +62,7 @@ def run_batch(args, options: dict) -> int:
     params = (args.seed, args.source, options, args.preview)
     shaping = {"seed": args.seed, "source": args.source, "source_options": options,
                "preview": args.preview}
-    job = batch.Job("render", render_task, params, shaping, _stem, suffixes=(".mi",))
+    job = batch.Job("render", render_task, params, shaping, _batch._stem, suffixes=(".mi",))
     rep = batch.run_job(job, args.scene, output=None if args.to else args.outdir, to=args.to,
                         workers=args.workers, dask=args.dask, scheduler=args.scheduler,
                         force=args.force, verify=args.verify, shard_size=args.shard_size,
