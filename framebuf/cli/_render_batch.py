@@ -13,8 +13,6 @@ from pathlib import Path
 
 from . import _batch
 
-PREVIEW_NAME = "preview.png"
-
 
 def render_task(path: str, params):
     """One scene in a batch worker."""
@@ -37,7 +35,7 @@ def _render_into(path, root: Path, stem: str, seed, source_name, source_options,
     from ..scene import load
     from ..scene.execute import render_scene
     from ..sources.base import get_source
-    from .render import scene_warnings
+    from .render import PREVIEW_NAME, scene_warnings
 
     scene = load(path)
     # the executor keeps every output under ``root`` (an absolute or ../ name is written there,

@@ -10,6 +10,8 @@ from . import _batch
 from ._table import format_table
 
 NAME = "render"
+#: the contact sheet --preview writes beside a render's files
+PREVIEW_NAME = "preview.png"
 HELP = "render a .mi scene with the embedded ray caster and write its outputs"
 DESCRIPTION = """\
 Render SCENE.mi with a sample source (the embedded analytic ray caster by default), resolve the
@@ -180,7 +182,7 @@ def _run_one(args, options: dict) -> int:
     rows = result.table()
     removed = [{"file": str(p.name), "format": "null", "type": "-", "size": "(removed)"}
                for p in result.removed]
-    preview = outdir / "preview.png"
+    preview = outdir / PREVIEW_NAME
     written_paths = {f.path.resolve() for f in result.files}
     if args.preview:
         from ..preview import contact_sheet
