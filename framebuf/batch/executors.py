@@ -38,6 +38,12 @@ def _fork_unsafe() -> bool:
     return exr is not None and exr.pool_in_use()
 
 
+def start_method() -> str:
+    """How to start worker processes: ``fork`` (fast, inherits what the parent loaded) on Linux
+    while it is safe, else ``spawn``. The fuzz's reader children use it too."""
+    return "fork" if sys.platform.startswith("linux") and not _fork_unsafe() else "spawn"
+
+
 def _ignore_sigint() -> None:
     # Ctrl-C reaches the whole process group; workers leave the decision to the main process,
     # which abandons their tasks (they write nothing) and stops them
@@ -82,10 +88,10 @@ class LocalExecutor:
         self._start()
 
     def _start(self) -> None:
-        fork = sys.platform.startswith("linux") and not _fork_unsafe()
-        if fork and self.warm_up:
+        method = start_method()
+        if method == "fork" and self.warm_up:
             self.warm_up()   # forked workers inherit what the parent loaded
-        self.pool = cf.ProcessPoolExecutor(self.workers, mp_context=mp.get_context("fork" if fork else "spawn"),
+        self.pool = cf.ProcessPoolExecutor(self.workers, mp_context=mp.get_context(method),
                                            initializer=_ignore_sigint)
 
     def submit(self, fn, *args):

@@ -21,8 +21,8 @@ Outcomes (the ``OUTCOMES`` table):
 
 Memory: the child runs with ``FRAMEBUF_MEMORY_BUDGET`` at ``CHILD_BUDGET`` and an address-space
 limit ``ADDRESS_CAP`` above what its imports took, so a reader that allocates a declared size
-without checking it fails with MemoryError (``memory``) instead of swapping the machine; a peak
-resident size more than twice the budget above the first read's is ``memory`` too.
+without checking it fails with MemoryError (``memory``) instead of swapping the machine; a read
+whose own peak resident size grows by more than twice the budget is ``memory`` too.
 """
 
 from __future__ import annotations
@@ -487,13 +487,17 @@ class Runner:
 
     def __init__(self, time_cap: float = TIME_CAP):
         self.time_cap = time_cap
-        self.ctx = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
         self.proc = None
         self.conn = None
 
     def _start(self):
-        parent, child = self.ctx.Pipe()
-        self.proc = self.ctx.Process(target=_child, args=(child,), daemon=True)
+        from framebuf.batch.executors import start_method
+
+        # the batch layer's rule: a child forked after this process used OpenEXR's thread pool
+        # (writing the seeds did) can wait forever on the pool's missing threads
+        ctx = multiprocessing.get_context(start_method())
+        parent, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_child, args=(child,), daemon=True)
         self.base_rss = None
         self.proc.start()
         child.close()
