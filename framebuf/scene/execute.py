@@ -757,8 +757,6 @@ def plan_scene(scene: Scene, outdir) -> tuple[list[PlannedFile], list[str]]:
     errors are the same located SceneErrors) and returns the files it would write, in order,
     plus the execution warnings.
     """
-    if scene.camera is None:
-        raise SceneError(scene.path, 1, 1, "the scene has no camera: nothing to render")
     plan = plan_render(scene, outdir)
     return plan.files, plan.warnings
 
