@@ -77,11 +77,6 @@ def encode_array(rgbe: np.ndarray, rle: bool = True) -> np.ndarray:
     return rgbe.reshape(-1)
 
 
-def encode(rgbe: np.ndarray, rle: bool = True) -> bytes:
-    """Scanlines of an (H, W, 4) uint8 RGBE picture, top row first."""
-    return encode_array(rgbe, rle).tobytes()
-
-
 def _write(path: str, image: Image, options: dict) -> None:
     layer = image.layers[0]
     try:
