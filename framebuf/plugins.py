@@ -147,29 +147,22 @@ class Registry:
     @classmethod
     def from_plugin_manager(cls, pm: pluggy.PluginManager) -> "Registry":
         reg = cls()
-        tables = [
-            ("formats", pm.hook.framebuf_formats),
-            ("shaders", pm.hook.framebuf_output_shaders),
-            ("sources", pm.hook.framebuf_sample_sources),
-            ("layouts", pm.hook.framebuf_channel_layouts),
-            ("mappings", pm.hook.framebuf_label_mappings),
-        ]
-        for kind, hook in tables:
-            table = getattr(reg, kind)
-            # call each implementation separately so a duplicate can name both plugins
-            for impl in reversed(hook.get_hookimpls()):
-                items = impl.function() or []
-                for item in items:
-                    name = item.name
-                    if name in table:
-                        raise PluginError(
-                            f"{kind[:-1]} {name!r} is registered twice: by "
-                            f"{reg.origin[(kind, name)]} and by {impl.plugin_name}"
-                        )
-                    table[name] = item
-                    reg.origin[(kind, name)] = impl.plugin_name
+        for kind, hook_name in HOOKS.items():
+            reg._register(kind, getattr(pm.hook, hook_name), getattr(reg, kind).__setitem__)
         return reg
 
+    def _register(self, kind: str, hook, add) -> None:
+        """Every item ``hook``'s implementations return, into table ``kind`` through ``add``;
+        each implementation is called separately so a duplicate can name both plugins."""
+        table = getattr(self, kind)
+        for impl in reversed(hook.get_hookimpls()):
+            for item in impl.function() or []:
+                if item.name in table:
+                    raise PluginError(
+                        f"{kind[:-1]} {item.name!r} is registered twice: by "
+                        f"{self.origin[(kind, item.name)]} and by {impl.plugin_name}")
+                add(item.name, item)
+                self.origin[(kind, item.name)] = impl.plugin_name
 
     @classmethod
     def from_declarations(cls, pm: pluggy.PluginManager) -> "Registry":
@@ -185,14 +178,7 @@ class Registry:
             setattr(reg, kind, table)
             for name, module_name in declared.items():
                 reg.origin[(kind, name)] = module_name
-            for impl in reversed(getattr(pm.hook, hook_name).get_hookimpls()):
-                for item in impl.function() or []:
-                    if item.name in table:
-                        raise PluginError(
-                            f"{kind[:-1]} {item.name!r} is registered twice: by "
-                            f"{reg.origin[(kind, item.name)]} and by {impl.plugin_name}")
-                    table.add(item.name, item)
-                    reg.origin[(kind, item.name)] = impl.plugin_name
+            reg._register(kind, getattr(pm.hook, hook_name), table.add)
         return reg
 
 
