@@ -14,7 +14,7 @@ from framebuf.formats import _rle
 def pack(data, mode):
     src = np.asarray(data, np.uint8)
     out = np.empty(_rle.packed_capacity(src.size), np.uint8)
-    n = _rle.pack_bytes(src, 0, src.size, out, 0, mode)
+    n = _rle.pack_bytes(src, 0, src.size, out, 0, mode, _rle.new_run_mask(src.size))
     return out[:n].tolist()
 
 
