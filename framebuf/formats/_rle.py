@@ -783,7 +783,8 @@ def hdr_encode_rle(rgbe):
     out = np.empty(h * (4 + 4 * packed_capacity(w)), np.uint8)
     words = np.ascontiguousarray(rgbe).reshape(h * w * 4).view(np.uint32)
     # the row's four planes side by side, filled in one pass over its pixels read as one
-    # little-endian word each (R in the low byte); byte-wise loads and four strided passes, one
+    # little-endian word each (R in the low byte: every platform Numba
+    # runs on is little-endian); byte-wise loads and four strided passes, one
     # per plane, were each slower
     planes = np.empty(4 * w, np.uint8)
     mask = new_run_mask(w)
