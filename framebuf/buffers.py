@@ -92,7 +92,7 @@ class FrameBuffer:
             raise BufferMismatchError(f"buffer {name!r}: storage must be (height, width, components)")
         self._storage = data
         self._view = tuple(view) if view is not None else tuple(range(data.shape[2]))
-        self.filtering = self.datatype.filtered if filtering is None else bool(filtering)
+        self.filtering = self.datatype.interpolated if filtering is None else bool(filtering)
         self.user = user
         self.primary = primary
         self.file = file or FileProperties()

@@ -41,7 +41,7 @@ from numba import njit
 from .buffers import FrameBufferSet
 from .errors import (CryptomatteError, CryptomatteManifestError, CryptomatteNameError,
                      FramebufError)
-from .formats import _exrfile as X
+from .formats import _exrfile as exrfile
 
 HASH = "MurmurHash3_32"
 CONVERSION = "uint32_to_float32"
@@ -230,7 +230,7 @@ def layers(path) -> list[Layer]:
     whose rank channels are missing is listed with its ``problem``, raised when it is read."""
     path = str(path)
     try:
-        exr = X.read_header(path)
+        exr = exrfile.read_header(path)
     except FramebufError:
         raise
     except (ValueError, IndexError, KeyError) as exc:          # not an EXR or a broken header
@@ -238,7 +238,7 @@ def layers(path) -> list[Layer]:
     full = {}
     for part in exr.parts:
         for ch in part.channels:
-            full.setdefault(X.full_channel_name(part.name, ch.name, exr.multipart), ch.pixel_type)
+            full.setdefault(exrfile.full_channel_name(part.name, ch.name, exr.multipart), ch.pixel_type)
     out, seen = [], set()
     for part, key, f in _declared(exr):
         name = str(f["name"])
@@ -312,7 +312,7 @@ def read_ranks(lay: Layer, window: str = "data") -> Ranks:
     for buf in fbs:
         pname = fbs.parts[buf.part].name if buf.part is not None and buf.part < len(fbs.parts) else ""
         for i, c in enumerate(buf.channels or ()):
-            planes[X.full_channel_name(pname, c, exr_multipart)] = buf.data[:, :, i]
+            planes[exrfile.full_channel_name(pname, c, exr_multipart)] = buf.data[:, :, i]
     missing = [c for c in lay.channels if c not in planes]
     if missing:
         raise lay.error(f"channel {missing[0]} was not decoded")

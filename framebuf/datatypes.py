@@ -17,8 +17,13 @@ Vocabulary of the columns:
     Which full-precision frame buffer a *standard* (non-user) buffer of this type lives in.
     Types with the same storage share one array (an ``rgba`` and an ``rgba_16`` output are two views of
     one float32 colour buffer); ``view`` says which components of that storage the type sees.
-``filtered``
-    Default interpolation: on for colour, alpha and intensity, off for depth, normal, motion and label.
+``interpolated``
+    The default of mental ray's interpolation (its ``+``/``-`` prefix, ``filtering on|off``): whether
+    a pixel combines its samples (average; maximum for labels) or keeps one (last; minimum for
+    depth). On for colour, alpha and intensity, off for every other type (the manual). Not to be
+    confused with the pixel filter (box, gauss, ...; :mod:`framebuf.resolve.filters`), through which
+    only colour and ranked coverage go. Coverage has no rule of its own: it is measured for the label
+    the tag channel keeps, so its interpolation follows the tag buffer's.
 ``code``
     mental ray's ``miImg_type`` number, kept for the native file formats and for users of the C API.
 """
@@ -42,7 +47,7 @@ class DataType:
     storage: str
     view: tuple[int, ...]
     channels: tuple[str, ...]
-    filtered: bool
+    interpolated: bool
     code: int
     contents: str
 
@@ -102,7 +107,7 @@ SAMPLE_DTYPES = {
 RGBA, RGB, A = (0, 1, 2, 3), (0, 1, 2), (3,)
 
 _ROWS = [
-    # name      comp bits sample  kind                      storage     view  channels              filt code contents
+    # name      comp bits sample  kind                      storage     view  channels              interp code contents
     ("rgba",     4, 8,  "u8",  "colour",                 "colour",   RGBA, ("R", "G", "B", "A"), True, 0,  "RGBA color"),
     ("rgba_16",  4, 16, "u16", "colour",                 "colour",   RGBA, ("R", "G", "B", "A"), True, 1,  "RGBA color (16 bits per component)"),
     ("rgba_h",   4, 16, "f16", "colour",                 "colour",   RGBA, ("R", "G", "B", "A"), True, 21, "RGBA color (half float, OpenEXR only)"),
@@ -127,7 +132,7 @@ _ROWS = [
     ("m",        3, 32, "f32", "vector",                 "motion",   (0, 1, 2), ("X", "Y", "Z"), False, 14, "motion vectors"),
     ("tag",      1, 32, "u32", "label",                  "label",    (0,), ("tag",),             False, 12, "label channel"),
     ("bit",      1, 1,  "bit", "mask",                   "mask",     (0,), ("mask",),            False, 15, "bitmask channel"),
-    ("coverage", 1, 32, "f32", "coverage",               "coverage", (0,), ("coverage",),        True, 17, "coverage of most important object"),
+    ("coverage", 1, 32, "f32", "coverage",               "coverage", (0,), ("coverage",),        False, 17, "coverage of most important object"),
 ]
 
 #: name -> DataType, in the manual's order.
@@ -163,7 +168,7 @@ def table_rows() -> list[dict]:
     return [
         {
             "type": t.name, "comp": t.components, "bits": t.bits, "sample": t.sample, "kind": t.kind,
-            "storage": t.storage, "filtering": "on" if t.filtered else "off", "code": t.code,
+            "storage": t.storage, "filtering": "on" if t.interpolated else "off", "code": t.code,
             "contents": t.contents,
         }
         for t in DATATYPES.values()

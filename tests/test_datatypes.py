@@ -34,9 +34,9 @@ def test_half_types_are_16_bit_half():
 def test_default_filtering_follows_the_manual():
     # on for colour, alpha and intensity; off for depth, normal, motion and label
     for name in ("rgba", "rgb_16", "a", "s_fp"):
-        assert datatype(name).filtered
+        assert datatype(name).interpolated
     for name in ("z", "n", "m", "tag"):
-        assert not datatype(name).filtered
+        assert not datatype(name).interpolated
 
 
 def test_in_memory_precision():

@@ -50,7 +50,7 @@ def add_arguments(parser):
 
 
 def run(args) -> int:
-    from .. import cryptomatte as C  # the library loads when a command runs, not for --help
+    from .. import cryptomatte  # the library loads when a command runs, not for --help
     from ..io import find_format, write
     if args.list:
         if args.select or args.output:
@@ -59,9 +59,9 @@ def run(args) -> int:
     if not args.select or not args.output:
         raise FramebufError("give --list, or --select NAME... with -o OUT")
     spec = find_format(args.filetype, args.output)            # a bad target fails before reading
-    lay = C.layer(args.input, args.layer)
-    ranks = C.read_ranks(lay, window="display" if args.display_window else "data")
-    fbs = C.matte_set(ranks, args.select, rgb=args.rgb)
+    lay = cryptomatte.layer(args.input, args.layer)
+    ranks = cryptomatte.read_ranks(lay, window="display" if args.display_window else "data")
+    fbs = cryptomatte.matte_set(ranks, args.select, rgb=args.rgb)
     options = {"compression": args.compression} if args.compression else {}
     try:
         write(fbs, args.output, filetype=spec.name, datatype=args.datatype, **options)
@@ -73,30 +73,30 @@ def run(args) -> int:
 def _list(args) -> int:
     import numpy as np
 
-    from .. import cryptomatte as C
-    chosen = [C.layer(args.input, args.layer)] if args.layer else C.layers(args.input)
+    from .. import cryptomatte
+    chosen = [cryptomatte.layer(args.input, args.layer)] if args.layer else cryptomatte.layers(args.input)
     if not chosen:
-        C.layer(args.input)                                   # raises: no layer
+        cryptomatte.layer(args.input)                                   # raises: no layer
     docs = []
     for lay in chosen:
         if lay.problem is not None and not args.layer:       # say so, list the others
             docs.append({"layer": lay.name, "key": lay.key, "part": lay.part,
                          "problem": lay.problem.problem})
             continue
-        ranks = C.read_ranks(lay)
+        ranks = cryptomatte.read_ranks(lay)
         doc = {"layer": lay.name, "key": lay.key, "part": lay.part, "ranks": len(lay.ranks),
                "channels": lay.channels, "manifest": lay.manifest_source,
                "resolution": [int(ranks.shape[1]), int(ranks.shape[0])]}
         if lay.has_manifest:
-            m = C.mattes(ranks)
+            m = cryptomatte.mattes(ranks)
             doc["names"] = [{"name": n, "id": f"{m.id_bits(n):08x}",
-                             "float": C.bits_to_float(m.id_bits(n)),
+                             "float": cryptomatte.bits_to_float(m.id_bits(n)),
                              "pixels": m.pixel_count(n)} for n in sorted(m.names)]
             doc["unlisted_pixels"] = m.stray_pixels
         else:       # no manifest: the ids the pixels hold, unnamed
             present = np.unique(ranks.ids[(ranks.coverage > 0) & (ranks.ids != 0)])
-            m = C.Mattes(ranks, [f"{int(b):08x}" for b in present], present.astype(np.uint32))
-            doc["names"] = [{"name": None, "id": n, "float": C.bits_to_float(int(n, 16)),
+            m = cryptomatte.Mattes(ranks, [f"{int(b):08x}" for b in present], present.astype(np.uint32))
+            doc["names"] = [{"name": None, "id": n, "float": cryptomatte.bits_to_float(int(n, 16)),
                              "pixels": m.pixel_count(n)} for n in sorted(m.names)]
             doc["unlisted_pixels"] = 0
         docs.append(doc)

@@ -28,7 +28,7 @@ import numpy as np
 from ..deep import STATES, DeepImage, flatten
 from ..errors import CorruptFileError, FramebufError, UnsupportedFeatureError, UnsupportedOptionError
 from ..limits import check_allocation
-from . import _exrfile as X
+from . import _exrfile as exrfile
 from ._exrkernels import _deep_place, _rle_decode, _unpredict
 
 try:
@@ -60,7 +60,7 @@ def _unpack(path, comp: str, blob, n: int) -> np.ndarray:
     if comp == "rle":
         if _rle_decode(np.frombuffer(blob, np.uint8), out) != n:
             raise CorruptFileError(path, "an rle deep chunk does not decode (damaged data)")
-    elif not X._inflate_into((blob, out)):
+    elif not exrfile._inflate_into((blob, out)):
         raise CorruptFileError(path, f"a {comp} deep chunk does not inflate (damaged data)")
     joined = np.empty(n, np.uint8)
     _unpredict(out, joined)
@@ -82,7 +82,7 @@ def _counts(cum: np.ndarray, unpacked: int, bps: int):
     return None
 
 
-def _check_deep_part(path: str, part: X.Part) -> list[str]:
+def _check_deep_part(path: str, part: exrfile.Part) -> list[str]:
     """Refuse what a deep part cannot be (a flat-only compression, sub-sampled channels) or
     what the reader does not take (no Z); returns the channel names."""
     comp = part.compression
@@ -106,7 +106,7 @@ def _coverage_table(tiles, w: int, h: int) -> np.ndarray:
     return np.zeros(h, np.bool_)
 
 
-def _read_counts(exr: X.ExrFile, part: X.Part, data: bytes, table, tiles, counts, seen,
+def _read_counts(exr: exrfile.ExrFile, part: exrfile.Part, data: bytes, table, tiles, counts, seen,
                  bps: int) -> list[tuple]:
     """Walk every chunk's header, check it against the file, and unpack its sample-count
     table into ``counts``; returns (cx, cy, cw, cn, data start, packed, unpacked) per chunk."""
@@ -114,7 +114,7 @@ def _read_counts(exr: X.ExrFile, part: X.Part, data: bytes, table, tiles, counts
     comp = part.compression
     w, h = part.width, part.height
     y0 = part.data_window[1]
-    lines_per = X.COMPRESSIONS_BY_NAME.get(comp, 1)
+    lines_per = exrfile.COMPRESSIONS_BY_NAME.get(comp, 1)
     skip = 4 if exr.multipart else 0
     head = 16 if tiles else 4
     chunks = []
@@ -128,11 +128,11 @@ def _read_counts(exr: X.ExrFile, part: X.Part, data: bytes, table, tiles, counts
             tx, ty, lx, ly = struct.unpack_from("<4i", data, off + skip)
             if (lx, ly) != (0, 0):
                 continue                   # level 0 only (deep mip levels: README)
-            cx, cy, cw, cn = X.tile_box(path, tiles, w, h, tx, ty, "deep tile")
+            cx, cy, cw, cn = exrfile.tile_box(path, tiles, w, h, tx, ty, "deep tile")
             cover = seen[ty:ty + 1, tx:tx + 1]
         else:
             (yy,) = struct.unpack_from("<i", data, off + skip)
-            cx, cy, cw, cn = X.line_box(path, w, h, y0, lines_per, yy, "deep chunk")
+            cx, cy, cw, cn = exrfile.line_box(path, w, h, y0, lines_per, yy, "deep chunk")
             cover = seen[cy:cy + cn]
         packed_table, packed, unpacked = struct.unpack_from("<3Q", data, off + skip + head)
         start = off + skip + head + 24
@@ -157,7 +157,7 @@ def _read_counts(exr: X.ExrFile, part: X.Part, data: bytes, table, tiles, counts
     return chunks
 
 
-def _allocate_samples(path: str, part: X.Part, names: list[str], total: int):
+def _allocate_samples(path: str, part: exrfile.Part, names: list[str], total: int):
     """The float and uint sample tables, once their size is checked against the memory
     budget: (types, floats, uints, rows, kinds); rows/kinds say where each channel goes."""
     types = {c.name: c.pixel_type for c in part.channels}
@@ -177,12 +177,12 @@ def _allocate_samples(path: str, part: X.Part, names: list[str], total: int):
 def _deep_state(attrs: dict) -> str:
     """The deepImageState attribute as a word; anything unreadable counts as messy."""
     state_raw = attrs.get("deepImageState")
-    if isinstance(state_raw, X.Opaque) and len(state_raw.data) == 1:
+    if isinstance(state_raw, exrfile.Opaque) and len(state_raw.data) == 1:
         return STATES.get(state_raw.data[0], "messy")
     return "messy"
 
 
-def read_part(exr: X.ExrFile, part: X.Part, data: bytes) -> DeepImage:
+def read_part(exr: exrfile.ExrFile, part: exrfile.Part, data: bytes) -> DeepImage:
     """Every sample of one deep part. ``data`` is the whole file."""
     path = exr.path
     comp = part.compression
@@ -193,7 +193,7 @@ def read_part(exr: X.ExrFile, part: X.Part, data: bytes) -> DeepImage:
     check_allocation(9 * w * h, f"{path}: deep EXR part {part.index} ({w}x{h} sample-count table)")
     bps = sum(c.nbytes for c in part.channels)
     with open(path, "rb") as fh:
-        table = X._offsets(exr, part, fh)
+        table = exrfile._offsets(exr, part, fh)
     tiles = part.tiles if part.attributes.get("type") == "deeptile" else None
     # the per-pixel counts go straight into the offsets (summed in place below), and coverage
     # is kept per line or per tile, not per pixel: reading allocates little beyond the samples
@@ -211,7 +211,7 @@ def read_part(exr: X.ExrFile, part: X.Part, data: bytes) -> DeepImage:
     # GIL and reading Stereo/Trunks got slower, 84 -> 94 ms
     for cx, cy, cw, cn, start, packed, unpacked in chunks:
         raw = _unpack(path, comp, data[start:start + packed], unpacked)
-        _deep_place(raw, offsets, cx, cy, cw, cn, w, rows, kinds, fbits, ubits, X._HALF_TO_F32)
+        _deep_place(raw, offsets, cx, cy, cw, cn, w, rows, kinds, fbits, ubits, exrfile._HALF_TO_F32)
     attrs = part.attributes
     keep = {k: v for k, v in attrs.items() if k not in STRUCTURAL}
     ktypes = {k: t for k, t in attrs.get("_types", {}).items() if k in keep}
@@ -223,7 +223,7 @@ def read_part(exr: X.ExrFile, part: X.Part, data: bytes) -> DeepImage:
                      attribute_types=ktypes, state=_deep_state(attrs))
 
 
-def read_parts(exr: X.ExrFile) -> list[DeepImage]:
+def read_parts(exr: exrfile.ExrFile) -> list[DeepImage]:
     """Every part of a deep file (a file mixing deep and flat parts is refused)."""
     if not all(p.is_deep for p in exr.parts):
         raise UnsupportedFeatureError(exr.path, "an OpenEXR file mixing deep and flat parts")
@@ -251,7 +251,7 @@ def flat_channels(images: list[DeepImage], plans) -> dict:
 
 def read(path) -> list[DeepImage]:
     """The deep parts of an OpenEXR file."""
-    return read_parts(X.read_header(path))
+    return read_parts(exrfile.read_header(path))
 
 
 # -- writing ------------------------------------------------------------------------------------
@@ -281,19 +281,19 @@ def _string(v: str) -> bytes:
 def _attribute_bytes(name: str, typ: str, value) -> bytes:
     """One header attribute's value as the file stores it; the struct layouts are the reader's
     (:data:`_exrfile.ATTRIBUTE_TYPES`)."""
-    if isinstance(value, X.Opaque):
+    if isinstance(value, exrfile.Opaque):
         return value.data
     if typ == "string":
         return _string(str(value))
     if typ == "stringvector":
         return b"".join(struct.pack("<i", len(_string(s))) + _string(s) for s in value)
     if typ == "compression":
-        return bytes([next(k for k, v in X.COMPRESSIONS.items() if v[0] == value)])
+        return bytes([next(k for k, v in exrfile.COMPRESSIONS.items() if v[0] == value)])
     if typ == "tiledesc":
-        mode = {v: k for k, v in X.LEVEL_MODES.items()}[value["level_mode"]]
+        mode = {v: k for k, v in exrfile.LEVEL_MODES.items()}[value["level_mode"]]
         return struct.pack("<IIB", value["x_size"], value["y_size"],
                            mode | (16 if value.get("rounding_mode") == "up" else 0))
-    parse = X.ATTRIBUTE_TYPES.get(typ)
+    parse = exrfile.ATTRIBUTE_TYPES.get(typ)
     table = getattr(parse, "table", None)
     if table is not None:
         return bytes([{v: k for k, v in table.items()}.get(value, value)])
@@ -346,7 +346,7 @@ def _header(img: DeepImage, comp: str, tiles, order, multipart: bool, chunks: in
         if k in STRUCTURAL or k.startswith("_"):
             continue
         t = types.get(k) or _infer_attribute_type(k, v)
-        if isinstance(v, X.Opaque):
+        if isinstance(v, exrfile.Opaque):
             t = v.type
         attrs.append((k, t, _attribute_bytes(k, t, v)))
     out = b""
@@ -370,7 +370,7 @@ def _chunks(img: DeepImage, comp: str, tiles, multipart: bool, index: int):
         boxes = [(tx * tw, ty * th, min(tw, w - tx * tw), min(th, h - ty * th), (tx, ty))
                  for ty in range(-(-h // th)) for tx in range(-(-w // tw))]
     else:
-        per = X.COMPRESSIONS_BY_NAME[comp]
+        per = exrfile.COMPRESSIONS_BY_NAME[comp]
         boxes = [(0, cy, w, min(per, h - cy), None) for cy in range(0, h, per)]
     for cx, cy, cw, cn, tile in boxes:
         cum = np.cumsum(counts[cy:cy + cn, cx:cx + cw], axis=1).astype("<i4")   # per line
@@ -423,7 +423,7 @@ def write(path, images: list[DeepImage], options: dict) -> None:
         headers.append(_header(img, comp, tiles, order, multipart, len(body), long_names))
         bodies.append(body)
     version = 2 | 0x800 | (0x1000 if multipart else 0) | (0x400 if long_names else 0)
-    head = struct.pack("<iI", X.MAGIC, version) + b"".join(headers) + (b"\0" if multipart else b"")
+    head = struct.pack("<iI", exrfile.MAGIC, version) + b"".join(headers) + (b"\0" if multipart else b"")
     pos = len(head) + 8 * sum(len(b) for b in bodies)
     tables = []
     for body in bodies:

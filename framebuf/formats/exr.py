@@ -63,7 +63,7 @@ from ..errors import (
 )
 from ..hookspecs import hookimpl
 from . import _exrdeep
-from . import _exrfile as X
+from . import _exrfile as exrfile
 from .base import FormatSpec, Image, Layer
 
 DATATYPES = ("a", "rgb", "rgba", "a_h", "rgb_h", "rgba_h", "a_fp", "rgb_fp", "rgba_fp", "z", "n", "m",
@@ -157,7 +157,7 @@ def _hints(attributes: dict) -> dict:
     return out
 
 
-def _part_base(part: X.Part) -> str:
+def _part_base(part: exrfile.Part) -> str:
     """A part name without its view suffix (``rgba.left`` / ``rgba_left`` of view ``left``)."""
     name, view = part.name, part.attributes.get("view")
     for sep in (".", "_", "-"):
@@ -166,7 +166,7 @@ def _part_base(part: X.Part) -> str:
     return name
 
 
-def _buffer_name(part: X.Part, prefix: str, suffix: str | None, multipart: bool,
+def _buffer_name(part: exrfile.Part, prefix: str, suffix: str | None, multipart: bool,
                  bare_default: str) -> str:
     """A buffer's name from its layer ``prefix`` (and ``suffix`` for one channel of a layer that
     forms several buffers). In a multi-part file the part name stands for the bare layer and for
@@ -183,7 +183,7 @@ def _buffer_name(part: X.Part, prefix: str, suffix: str | None, multipart: bool,
     return f"{prefix}.{suffix}" if prefix else suffix
 
 
-def _view_of(part: X.Part, layer: str, views: list[str]) -> str | None:
+def _view_of(part: exrfile.Part, layer: str, views: list[str]) -> str | None:
     if part.attributes.get("view"):
         return str(part.attributes["view"])
     if not views:
@@ -192,7 +192,7 @@ def _view_of(part: X.Part, layer: str, views: list[str]) -> str | None:
     return first if first in views[1:] else views[0]
 
 
-def _scalar_type(ch: X.Channel, suffix: str) -> str:
+def _scalar_type(ch: exrfile.Channel, suffix: str) -> str:
     if ch.pixel_type == "uint":
         return "tag"
     if suffix == "Z":
@@ -200,11 +200,11 @@ def _scalar_type(ch: X.Channel, suffix: str) -> str:
     return "a_fp" if ch.pixel_type == "float" else "a_h"
 
 
-def plan_part(exr: X.ExrFile, part: X.Part) -> list[BufferPlan]:
+def plan_part(exr: exrfile.ExrFile, part: exrfile.Part) -> list[BufferPlan]:
     """The buffers one part's channels form (module docstring: the naming rule)."""
     hints = _hints(part.attributes)
     views = [str(v) for v in part.attributes.get("multiView", []) or []]
-    layers: dict[str, dict[str, X.Channel]] = {}
+    layers: dict[str, dict[str, exrfile.Channel]] = {}
     for ch in part.channels:
         prefix, suffix = _split(ch.name)
         layers.setdefault(prefix, {})[suffix] = ch
@@ -255,7 +255,7 @@ def plan_part(exr: X.ExrFile, part: X.Part) -> list[BufferPlan]:
     return plans
 
 
-def plan(exr: X.ExrFile) -> list[BufferPlan]:
+def plan(exr: exrfile.ExrFile) -> list[BufferPlan]:
     """Every part's buffers, names made unique across the file (a clash gets ``_`` added)."""
     out, seen = [], set()
     for part in exr.parts:
@@ -293,7 +293,7 @@ def _level(value) -> tuple[int, int]:
     return bits[0], bits[1]
 
 
-def _require(exr: X.ExrFile, what: str, wanted: list[str], have, shown: int | None = None) -> None:
+def _require(exr: exrfile.ExrFile, what: str, wanted: list[str], have, shown: int | None = None) -> None:
     """A read option naming something the file lacks: one error listing (the first ``shown``
     of) what there is."""
     bad = [w for w in wanted if w not in have]
@@ -302,7 +302,7 @@ def _require(exr: X.ExrFile, what: str, wanted: list[str], have, shown: int | No
                             f"{', '.join(list(have)[:shown]) or '(none)'}")
 
 
-def select(exr: X.ExrFile, plans: list[BufferPlan], options: dict) -> list[BufferPlan]:
+def select(exr: exrfile.ExrFile, plans: list[BufferPlan], options: dict) -> list[BufferPlan]:
     """The plans the read options ask for; an unknown name is an error listing what there is."""
     chosen = list(plans)
     want_parts = _names(options.get("parts"))
@@ -332,7 +332,7 @@ def select(exr: X.ExrFile, plans: list[BufferPlan], options: dict) -> list[Buffe
         index = {}
         for p in plans:
             for c in p.channels:
-                index.setdefault(X.full_channel_name(exr.parts[p.part].name, c, exr.multipart), p)
+                index.setdefault(exrfile.full_channel_name(exr.parts[p.part].name, c, exr.multipart), p)
                 index.setdefault(c, p)
         _require(exr, "channel", want_channels, index, shown=40)
         keep = {id(index[c]) for c in want_channels}
@@ -342,7 +342,7 @@ def select(exr: X.ExrFile, plans: list[BufferPlan], options: dict) -> list[Buffe
     return chosen
 
 
-def _window_of(part: X.Part, level) -> tuple[int, int, int, int]:
+def _window_of(part: exrfile.Part, level) -> tuple[int, int, int, int]:
     x0, y0, x1, y1 = part.data_window
     if level == (0, 0) or not part.is_tiled:
         return (x0, y0, x1, y1)
@@ -350,12 +350,12 @@ def _window_of(part: X.Part, level) -> tuple[int, int, int, int]:
     return (x0, y0, x0 + w - 1, y0 + h - 1)
 
 
-def _decode(exr: X.ExrFile, plans: list[BufferPlan], level) -> dict[tuple[int, str], np.ndarray]:
+def _decode(exr: exrfile.ExrFile, plans: list[BufferPlan], level) -> dict[tuple[int, str], np.ndarray]:
     """(part, channel) -> array for the plans' channels (:func:`_exrfile.decode_parts`)."""
     want: dict[int, list[str]] = {}
     for p in plans:
         want.setdefault(p.part, []).extend(p.channels)
-    return X.decode_parts(exr, want, X._threads(), level)
+    return exrfile.decode_parts(exr, want, exrfile._threads(), level)
 
 
 def _upsample(arr: np.ndarray, sampling, window, path="") -> np.ndarray:
@@ -393,7 +393,7 @@ def _luminance_weights(chromaticities):
     return tuple(np.float32(v) for v in s)
 
 
-def _file_part(part: X.Part, multipart: bool) -> FilePart:
+def _file_part(part: exrfile.Part, multipart: bool) -> FilePart:
     keep = set() if multipart else SINGLE_PART_METADATA
     attrs = {k: v for k, v in part.attributes.items()
              if not k.startswith("_") and k != TYPES_ATTRIBUTE and (k not in STRUCTURAL or k in keep)}
@@ -505,7 +505,7 @@ def _note_sources(path, parts: list, used_parts: list, windows: dict, level) -> 
 
 
 def read(path, options) -> Image:
-    exr = X.read_header(path)
+    exr = exrfile.read_header(path)
     deep = _exrdeep.read_parts(exr) if exr.deep else None     # every sample of every part
     luminance = str(options.get("luminance", "keep")).strip().lower()
     if luminance not in ("keep", "rgb"):
@@ -716,7 +716,7 @@ BINDING_VALUES = {
 
 def _infer_attribute_type(name: str, value) -> str:
     """The EXR type a Python value is written as when no type is recorded for it."""
-    if isinstance(value, X.Opaque):
+    if isinstance(value, exrfile.Opaque):
         return value.type
     if isinstance(value, (bool, np.bool_, int, np.integer)):
         return "int"
@@ -747,7 +747,7 @@ PACKED = {"rational": "<iI", "timecode": "<II", "keycode": "<7i"}
 
 def _binding_value(name: str, typ: str, value):
     """``value`` as the binding must be handed it to write an attribute of type ``typ``."""
-    if isinstance(value, X.Opaque):
+    if isinstance(value, exrfile.Opaque):
         return OpenEXR.OpaqueAttribute(value.data, value.type)
     if typ not in BINDING_VALUES and typ not in PACKED:
         raise FramebufError(f"exr: header attribute {name!r}: cannot write type {typ!r} from {value!r}")
@@ -802,11 +802,11 @@ def _hints_needed(layers: list[Layer], part: FilePart, multipart: bool) -> str:
                                       ("half",) * len(layer.channels) if layer.datatype.sample in ("f16", "u8")
                                       else ("float",) * len(layer.channels))
         xs, ys = layer.sampling or (1, 1)
-        chans += [X.Channel(c, t, xs, ys) for c, t in zip(layer.channels, types)]
+        chans += [exrfile.Channel(c, t, xs, ys) for c, t in zip(layer.channels, types)]
     chans.sort(key=lambda c: c.name)
     attrs = {"name": part.name, "view": part.view} if part.view else {"name": part.name}
-    fake = X.Part(0, attrs, chans)
-    exr = X.ExrFile("", 2, X._MULTIPART if multipart else 0, [fake])
+    fake = exrfile.Part(0, attrs, chans)
+    exr = exrfile.ExrFile("", 2, exrfile._MULTIPART if multipart else 0, [fake])
     expect = {p.channels[0]: (p.datatype, p.name) for p in plan_part(exr, fake)}
     hints = []
     for layer in layers:
@@ -895,7 +895,7 @@ def write(path, image: Image, options) -> None:
     if image.info.get("deep") and _on_off(options.get("deep"), "deep") is not False:
         return _exrdeep.write(path, image.info["deep"],
                               dict(options, default_compression=image.info.get("default_compression")))
-    threads = X._threads()
+    threads = exrfile._threads()
     file_parts = list(image.parts) if image.parts else [FilePart()]
     by_part = _group_by_part(image, file_parts)
     order = sorted(by_part)
@@ -925,7 +925,7 @@ def write(path, image: Image, options) -> None:
     _write_parts(path, written, multipart, threads)
     kept = {i: chunks for i, (_, _, _, chunks) in enumerate(written) if chunks}
     if kept:
-        X.replace_chunks(path, kept)
+        exrfile.replace_chunks(path, kept)
 
 
 def _unique_part_name(name: str, parts: list[FilePart]) -> str:
@@ -1004,19 +1004,19 @@ def _unchanged_source(part: FilePart, src, tiles, comp, window, stored, fallback
         return "the file read has changed since", None
     if comp != part.compression or tiles != part.tiles or tuple(window) != tuple(part.data_window):
         return "the compression, tiling or data window changed", None
-    exr = X.read_header(path)
+    exr = exrfile.read_header(path)
     sp = exr.parts[index]
     names = {c.name: c for c in sp.channels}
     kinds = {np.dtype(np.float16): "half", np.dtype(np.float32): "float", np.dtype(np.uint32): "uint"}
     if sorted(names) != sorted(n for n, _ in stored) or any(
             kinds.get(a.dtype) != names[n].pixel_type for n, a in stored):
         return "the channels changed", None
-    source = X.decode_parts(exr, {index: [n for n, _ in stored]}, X._threads(),
+    source = exrfile.decode_parts(exr, {index: [n for n, _ in stored]}, exrfile._threads(),
                             fallback=fallbacks.setdefault(path, {}))
     if any(not np.array_equal(np.ascontiguousarray(source[(index, n)]).view(np.uint8),
                               np.ascontiguousarray(a).view(np.uint8)) for n, a in stored):
         return "the pixels changed", None
-    return None, X.raw_chunks(exr, sp)
+    return None, exrfile.raw_chunks(exr, sp)
 
 
 @hookimpl

@@ -51,9 +51,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..datatypes import datatype
 from ..errors import BufferMismatchError, UnsupportedOptionError
 from . import kernels
-from . import ranked as R
+from . import ranked as ranking
 from .filters import Filter
 
 KINDS = ("colour", "depth", "vector", "label", "coverage", "ranked")
@@ -63,9 +64,10 @@ KIND_ALIASES = {"color": "colour", "z": "depth", "normal": "vector", "motion": "
 KIND_BY_NAME = {"rgba": "colour", "z": "depth", "n": "vector", "m": "vector", "tag": "label",
                 "coverage": "coverage"}
 DEFAULT_COMPONENTS = {"colour": 4, "depth": 1, "vector": 3, "label": 1, "coverage": 1, "ranked": 12}
-#: the manual's defaults: interpolation on for colour, off for depth, normal, motion and label.
-DEFAULT_FILTERING = {"colour": True, "depth": False, "vector": False, "label": False,
-                     "coverage": False, "ranked": True}
+#: default interpolation of each kind: the manual's, from the data type of the kind's standard
+#: buffer (on for colour, off for the rest); ranked coverage (not mental ray's) always combines
+DEFAULT_FILTERING = {**{kind: datatype(name).interpolated for name, kind in KIND_BY_NAME.items()},
+                     "ranked": True}
 DEFAULT_CHANNELS = ("rgba", "z", "n", "m", "tag", "coverage")
 DEFAULT_COVERAGE_SLOTS = 4
 #: ranked coverage: ranks kept per pixel (the specification's suggested depth, 3 levels of 2)
@@ -339,7 +341,7 @@ class _Channel:
         if layout is not None and not spreads:
             bx0, by0, bw, bh, spp = layout
             if rule == "ranked":
-                R.dense_ranked(v, bx0, by0, bw, bh, spp, w, h, self.slot_ids, self.slot_w,
+                ranking.dense_ranked(v, bx0, by0, bw, bh, spp, w, h, self.slot_ids, self.slot_w,
                                self.total)
             elif rule == "average":
                 kernels.dense_average(v, bx0, by0, bw, bh, spp, w, h, self.sums)
@@ -393,7 +395,7 @@ class _Channel:
         elif rule == "ranked":
             f = self.spec.filter
             rx, ry = f.radius
-            R.accumulate_ranked(x, y, v, w, h, f.is_pixel_box, f.code, rx, ry, self.slot_ids,
+            ranking.accumulate_ranked(x, y, v, w, h, f.is_pixel_box, f.code, rx, ry, self.slot_ids,
                                 self.slot_w, self.total)
         else:
             kernels.accumulate_coverage_last(x, y, v, w, h, self.table, self.state)
@@ -431,7 +433,7 @@ class _Channel:
             ids = np.empty((npix, k), np.uint32)
             cov = np.empty((npix, k), np.float32)
             present = np.zeros(npix, np.bool_)
-            R.finish_ranked(self.slot_ids, self.slot_w, self.total, ids, cov, present)
+            ranking.finish_ranked(self.slot_ids, self.slot_w, self.total, ids, cov, present)
             out = np.empty((npix, 2 * k), np.float32)
             out[:, 0::2] = ids.view(np.float32)     # the bits, as Cryptomatte stores them
             out[:, 1::2] = cov

@@ -171,7 +171,12 @@ class _Execution:
     def _add_standard(self, name: str, dt, filtering: bool | None, **kw) -> FrameBuffer:
         """A standard buffer: joins the shared array of its storage and filtering flag."""
         dt = datatype(dt)
-        flag = dt.filtered if filtering is None else bool(filtering)
+        flag = dt.interpolated if filtering is None else bool(filtering)
+        if dt.kind == "coverage" and flag != dt.interpolated:
+            # "+coverage" would otherwise get a second array holding the same pixels
+            self.warn("coverage has no interpolation rule of its own (it is measured for the label "
+                      "the tag buffer keeps, whose +/- decides); its + is ignored")
+            flag = dt.interpolated
         storage = dt.storage
         first = self.first_flag.setdefault(storage, flag)
         if flag == first:

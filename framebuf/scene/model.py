@@ -15,7 +15,7 @@ Data types
     :class:`framebuf.datatypes.DataType`, the string ``"fbN"`` (deprecated user buffer N, see
     :attr:`Options.user_buffers`) or the string ``"contour"``, and ``filtering`` is ``True`` for a
     ``+`` prefix, ``False`` for ``-`` and ``None`` when no prefix was written (then the type's
-    default applies: ``DataType.filtered``; see :func:`effective_filtering`).
+    default applies: ``DataType.interpolated``; see :func:`effective_filtering`).
 
 Mode
     A camera with at least one ``framebuffer`` statement is in *named-buffer mode* (mental ray 3.6+):
@@ -244,7 +244,7 @@ class FrameBufferDecl:
 
     @property
     def effective_filtering(self) -> bool:
-        return self.datatype.filtered if self.filtering is None else self.filtering
+        return self.datatype.interpolated if self.filtering is None else self.filtering
 
 
 @dataclass
@@ -436,7 +436,7 @@ def effective_filtering(kind, filtering: bool | None) -> bool:
     if filtering is not None:
         return filtering
     if isinstance(kind, DataType):
-        return kind.filtered
+        return kind.interpolated
     return False
 
 
