@@ -122,6 +122,99 @@ def _bytesum(src, p, m):
 
 
 @njit(cache=True, nogil=True)
+def _zip_chunk(src, s0, n, x0, y0, lines, w, ch_size, ch_slot, out_off, out_stride, out_size,
+               conv, out16, out32, out64, lut):
+    """One predicted, byte-split chunk (``src[s0: s0 + n]``) into the wanted channels' output
+    (see :func:`_scatter` for the layout and the method).
+
+    A call per chunk, not per channel line: every array handed to a Numba function costs a
+    reference-count pair per call, which per line made tiled reads (64-pixel lines) a quarter
+    slower; so the line loop and its SWAR step stay together here.
+    """
+    ones = np.uint64(0x0101010101010101)
+    flip = np.uint64(0x8080808080808080)  # d - 128 == d ^ 0x80 (mod 256), in every byte
+    half = n >> 1
+    p = s0
+    q = s0 + half
+    acc1 = np.int64(128)              # t[-1] = 128 makes t[0] = d[0]
+    acc2 = (128 + 128 * half + _bytesum(src, s0, half)) & 255
+    for l in range(lines):
+        y = y0 + l
+        for c in range(ch_size.shape[0]):
+            m = (w * ch_size[c]) >> 1
+            slot = ch_slot[c]
+            if slot < 0:
+                acc1 = (acc1 + _bytesum(src, p, m) + 128 * m) & 255
+                acc2 = (acc2 + _bytesum(src, q, m) + 128 * m) & 255
+                p += m
+                q += m
+                continue
+            o = out_off[slot] + y * out_stride[slot] + x0 * out_size[slot]
+            cv = conv[slot]
+            o = (o >> 2) if cv else (o >> 1)
+            # eight pairs at a time: SWAR prefix sums of both halves, then the pairs
+            # interleaved by spreading each word's bytes to 16-bit lanes
+            nw = m >> 3
+            w1 = src[p: p + 8 * nw].view(np.uint64)
+            w2 = src[q: q + 8 * nw].view(np.uint64)
+            c1 = np.uint64(acc1) * ones
+            c2 = np.uint64(acc2) * ones
+            for j in range(nw):
+                x = _byte_prefix(w1[j] ^ flip, c1)
+                c1 = (x >> np.uint64(56)) * ones
+                z = _byte_prefix(w2[j] ^ flip, c2)
+                c2 = (z >> np.uint64(56)) * ones
+                a = _spread(x) | (_spread(z) << np.uint64(8))
+                b = _spread(x >> np.uint64(32)) | (_spread(z >> np.uint64(32)) << np.uint64(8))
+                base = o + 8 * j
+                if cv:
+                    for e in range(4):
+                        sh = np.uint64(16 * e)
+                        out32[base + e] = lut[(a >> sh) & np.uint64(0xFFFF)]
+                        out32[base + 4 + e] = lut[(b >> sh) & np.uint64(0xFFFF)]
+                elif base & 3 == 0:
+                    out64[base >> 2] = a
+                    out64[(base >> 2) + 1] = b
+                else:
+                    for e in range(4):
+                        sh = np.uint64(16 * e)
+                        out16[base + e] = np.uint16((a >> sh) & np.uint64(0xFFFF))
+                        out16[base + 4 + e] = np.uint16((b >> sh) & np.uint64(0xFFFF))
+            acc1 = np.int64(c1 & np.uint64(255))
+            acc2 = np.int64(c2 & np.uint64(255))
+            for i in range(8 * nw, m):
+                acc1 = (acc1 + src[p + i] + 128) & 255
+                acc2 = (acc2 + src[q + i] + 128) & 255
+                if cv:
+                    out32[o + i] = lut[acc1 | (acc2 << 8)]
+                else:
+                    out16[o + i] = np.uint16(acc1 | (acc2 << 8))
+            p += m
+            q += m
+
+
+@njit(cache=True, nogil=True)
+def _copy_raw_chunk(src, p, x0, y0, lines, w, ch_size, ch_slot, out_off, out_stride, out_size,
+                    conv, out, out32, lut):
+    """The wanted channels of an uncompressed chunk (lines of every channel in turn from
+    ``src[p:]``) into ``out``; half samples to float32 through ``lut`` where ``conv``."""
+    for l in range(lines):
+        y = y0 + l
+        for c in range(ch_size.shape[0]):
+            m = w * ch_size[c]
+            slot = ch_slot[c]
+            if slot >= 0:
+                o = out_off[slot] + y * out_stride[slot] + x0 * out_size[slot]
+                if conv[slot]:
+                    o >>= 2
+                    for i in range(m >> 1):
+                        out32[o + i] = lut[np.int64(src[p + 2 * i]) | (np.int64(src[p + 2 * i + 1]) << 8)]
+                else:
+                    out[o: o + m] = src[p: p + m]
+            p += m
+
+
+@njit(cache=True, nogil=True)
 def _scatter(buf, starts, lengths, kinds, xs, ys, widths, nlines, ch_size, ch_slot, out_off,
              out_stride, out_size, conv, out, rle_tmp, lut):
     """Decode every chunk and copy the selected channels into ``out``.
@@ -136,28 +229,24 @@ def _scatter(buf, starts, lengths, kinds, xs, ys, widths, nlines, ch_size, ch_sl
     ZIP's predictor is a running byte sum over the chunk whose bytes were split in two halves
     (even bytes first, odd bytes second). Sample sizes are 2 or 4, so the wanted bytes come in
     pairs (t[i], t[half + i]): one pass keeps two running sums, one per half, and writes pairs as
-    it goes -- no scratch buffer, no second pass. The sums advance eight bytes per step (SWAR:
-    three shifted byte-wise adds and the previous word's last byte broadcast), which shortens
-    the dependency chain a byte loop is bound by. Unwanted channels only advance the sums (a
-    plain byte sum, which vectorises). The second sum starts after the whole first half, which is
-    one more byte sum.
+    it goes (:func:`_zip_chunk`) -- no scratch buffer, no second pass. Unwanted channels
+    only advance the sums (a plain byte sum, which vectorises). The second sum starts after the
+    whole first half, which is one more byte sum.
     """
     out16 = out.view(np.uint16)
     out32 = out.view(np.uint32)
     out64 = out.view(np.uint64)
     nch = ch_size.shape[0]
-    ones = np.uint64(0x0101010101010101)
-    flip = np.uint64(0x8080808080808080)  # d - 128 == d ^ 0x80 (mod 256), in every byte
+    bpp = 0
+    for c in range(nch):
+        bpp += ch_size[c]
     for k in range(starts.shape[0]):
         w = widths[k]
-        bpp = 0
-        for c in range(nch):
-            bpp += ch_size[c]
         n = w * bpp * nlines[k]
         kind = kinds[k]
         src = buf
         s0 = starts[k]
-        if kind == 2:
+        if kind == 2:  # RLE: decoded into scratch, then predicted and split like ZIP
             got = _rle_decode(buf[s0: s0 + lengths[k]], rle_tmp[:n])
             if got != n:
                 return -1
@@ -166,88 +255,10 @@ def _scatter(buf, starts, lengths, kinds, xs, ys, widths, nlines, ch_size, ch_sl
             kind = 1
         elif lengths[k] != n:
             return -1
-        if kind == 1:
-            half = n >> 1
-            p = s0
-            q = s0 + half
-            acc1 = np.int64(128)              # t[-1] = 128 makes t[0] = d[0]
-            total = _bytesum(src, s0, half)
-            acc2 = (128 + 128 * half + total) & 255
-            for l in range(nlines[k]):
-                y = ys[k] + l
-                for c in range(nch):
-                    m = (w * ch_size[c]) >> 1
-                    slot = ch_slot[c]
-                    if slot < 0:
-                        s1 = _bytesum(src, p, m)
-                        s2 = _bytesum(src, q, m)
-                        acc1 = (acc1 + s1 + 128 * m) & 255
-                        acc2 = (acc2 + s2 + 128 * m) & 255
-                    else:
-                        o = out_off[slot] + y * out_stride[slot] + xs[k] * out_size[slot]
-                        cv = conv[slot]
-                        o = (o >> 2) if cv else (o >> 1)
-                        # eight pairs at a time: SWAR prefix sums of both halves, then pairs
-                        nw = m >> 3
-                        w1 = src[p: p + 8 * nw].view(np.uint64)
-                        w2 = src[q: q + 8 * nw].view(np.uint64)
-                        c1 = np.uint64(acc1) * ones
-                        c2 = np.uint64(acc2) * ones
-                        for j in range(nw):
-                            x = _byte_prefix(w1[j] ^ flip, c1)
-                            c1 = (x >> np.uint64(56)) * ones
-                            z = _byte_prefix(w2[j] ^ flip, c2)
-                            c2 = (z >> np.uint64(56)) * ones
-                            # pair byte b of both halves: spread each word's bytes to 16 bits
-                            lo = _spread(x)
-                            hi = _spread(x >> np.uint64(32))
-                            zlo = _spread(z) << np.uint64(8)
-                            zhi = _spread(z >> np.uint64(32)) << np.uint64(8)
-                            base = o + 8 * j
-                            if cv:
-                                a = lo | zlo
-                                c = hi | zhi
-                                for b in range(4):
-                                    sh = np.uint64(16 * b)
-                                    out32[base + b] = lut[(a >> sh) & np.uint64(0xFFFF)]
-                                    out32[base + 4 + b] = lut[(c >> sh) & np.uint64(0xFFFF)]
-                            else:
-                                o64 = base >> 2
-                                if base & 3 == 0:
-                                    out64[o64] = lo | zlo
-                                    out64[o64 + 1] = hi | zhi
-                                else:
-                                    a = lo | zlo
-                                    c = hi | zhi
-                                    for b in range(4):
-                                        sh = np.uint64(16 * b)
-                                        out16[base + b] = np.uint16((a >> sh) & np.uint64(0xFFFF))
-                                        out16[base + 4 + b] = np.uint16((c >> sh) & np.uint64(0xFFFF))
-                        acc1 = np.int64(c1 & np.uint64(255))
-                        acc2 = np.int64(c2 & np.uint64(255))
-                        for i in range(8 * nw, m):
-                            acc1 = (acc1 + src[p + i] + 128) & 255
-                            acc2 = (acc2 + src[q + i] + 128) & 255
-                            if cv:
-                                out32[o + i] = lut[acc1 | (acc2 << 8)]
-                            else:
-                                out16[o + i] = np.uint16(acc1 | (acc2 << 8))
-                    p += m
-                    q += m
-        else:
-            p = s0
-            for l in range(nlines[k]):
-                y = ys[k] + l
-                for c in range(nch):
-                    m = w * ch_size[c]
-                    slot = ch_slot[c]
-                    if slot >= 0:
-                        o = out_off[slot] + y * out_stride[slot] + xs[k] * out_size[slot]
-                        if conv[slot]:
-                            o >>= 2
-                            for i in range(m >> 1):
-                                out32[o + i] = lut[np.int64(src[p + 2 * i]) | (np.int64(src[p + 2 * i + 1]) << 8)]
-                        else:
-                            out[o: o + m] = src[p: p + m]
-                    p += m
+        if kind != 1:
+            _copy_raw_chunk(src, s0, xs[k], ys[k], nlines[k], w, ch_size, ch_slot, out_off,
+                            out_stride, out_size, conv, out, out32, lut)
+            continue
+        _zip_chunk(src, s0, n, xs[k], ys[k], nlines[k], w, ch_size, ch_slot, out_off,
+                   out_stride, out_size, conv, out16, out32, out64, lut)
     return 0
