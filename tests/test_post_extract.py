@@ -338,3 +338,28 @@ def test_read_set_names_the_rest_as_framebuf_read_does(renders):
             match = [p for p in plain if p.name == buf.name]
             assert match and match[0].datatype == buf.datatype, (layout, buf.name)
             assert not set(buf.channels) & taken
+
+
+@pytest.mark.parametrize("far", [1e4, 100.0, 3.14159, 2048.5, 65504.0, 65520.0, 1e30, float("inf"),
+                                 0.0, -3.0, 6e-8, float("nan")])
+def test_half_depth_background_on_bits_matches_the_float_rule(far):
+    # every half bit pattern: the integer shortcut against the float32 rule it replaces
+    halves = np.arange(65536, dtype=np.uint16).view(np.float16)
+    with np.errstate(invalid="ignore", over="ignore"):
+        f = halves.astype(np.float32)
+        expected = ~np.isfinite(f) | (f <= 0) | (f >= far)
+    got = layouts.background_depth(halves, far)
+    assert np.array_equal(got, expected)
+    assert got.sum() == expected.sum() > 0
+
+
+def test_layout_detection_is_remembered_per_channel_set_and_returns_copies():
+    names = ["R", "G", "B", "A", "Z", "segmentation.arm", "segmentation.leg"]
+    a = layouts.detect(names)
+    b = layouts.detect(list(names))
+    assert a is not b and a.masks == b.masks == {"arm": "segmentation.arm", "leg": "segmentation.leg"}
+    assert a.layout is b.layout
+    a.masks.clear()
+    a.problems.append("mine")
+    c = layouts.detect(names)
+    assert c.masks == b.masks and "mine" not in c.problems

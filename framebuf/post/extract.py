@@ -582,14 +582,14 @@ def _add_depth(path: Path, target: Path, data, chans, attrs, opts: ExtractOption
     z = data[chans[0]]
     dtype = {"auto": np.float16 if z.dtype == np.float16 else np.float32,
              "float16": np.float16, "float32": np.float32}[opts.depth_dtype]
-    zf = z.astype(np.float32)
-    bg = _layouts.background_depth(zf, opts.depth_far)
+    bg = _layouts.background_depth(z, opts.depth_far)
     if opts.depth_normalised:
         zr = _zrange(attrs)
         if "zmin" not in zr or "zmax" not in zr:
             raise FramebufError(f"{path}: --depth-normalised needs zmin and zmax in the EXR header")
-        zf = zr["zmin"] + zf * (zr["zmax"] - zr["zmin"])
-    depth = zf.astype(dtype)
+        depth = (zr["zmin"] + z.astype(np.float32) * (zr["zmax"] - zr["zmin"])).astype(dtype)
+    else:
+        depth = z.astype(dtype)   # a copy even when the type is kept: the background is set below
     depth[bg] = opts.depth_background
     outs.encode(target, lambda: _encode_tiff(depth, outs.level, "depth"))
     outs.used["depth"] = chans
@@ -614,7 +614,7 @@ def _add_normals(path: Path, target: Path, data, m, attrs, opts: ExtractOptions,
     if space != "camera":
         res.warnings.append(f"{path.name}: normals are {space} space ({', '.join(m.channels)}) and "
                             f"the header has no worldToCamera matrix; written as they are")
-    n = n.astype(np.float16)
+    n = n.astype(np.float16, copy=False)   # n is this function's own array (a stack or a product)
     n[null] = np.asarray(opts.normals_background, np.float16)
     outs.encode(target, lambda: _encode_tiff(n, outs.level, "normals"))
     outs.used["normals"] = list(m.channels)
