@@ -85,3 +85,22 @@ def test_info_on_extracted_assets(tmp_path, capsys):
     assert seg["format"].lower() == "png" and depth["format"].lower().startswith("tif")
     # (the PNG reader currently hands 16-bit grey back as 8-bit RGB: reported, not asserted here)
     assert np.dtype(depth["buffers"][0]["sample"]).kind == "f"
+
+
+def test_part_entries_show_view_aspect_and_screen_window(tmp_path, capsys):
+    import OpenEXR
+
+    pix = np.zeros((4, 6), np.float32)
+    parts = [OpenEXR.Part({"name": f"beauty_{v}", "view": v, "pixelAspectRatio": 2.0,
+                           "screenWindowWidth": 1.5, "compression": OpenEXR.ZIP_COMPRESSION,
+                           "type": OpenEXR.scanlineimage}, {"R": OpenEXR.Channel(pix.copy())}, f"beauty_{v}")
+             for v in ("left", "right")]
+    OpenEXR.File(parts).write(str(tmp_path / "s.exr"))
+    rc, [doc] = _info(capsys, tmp_path / "s.exr")
+    assert rc == 0
+    assert [p["view"] for p in doc["parts"]] == ["left", "right"]
+    assert doc["parts"][0]["pixel_aspect_ratio"] == 2.0 and doc["parts"][0]["screen_window_width"] == 1.5
+    # shown in the part entries, so not repeated among the file's attributes
+    assert not {"view", "pixelAspectRatio", "screenWindowWidth"} & set(doc["attributes"])
+    assert main(["info", str(tmp_path / "s.exr")]) == 0
+    assert "part 1 'beauty_right' (view right)" in capsys.readouterr().out

@@ -25,11 +25,11 @@ examples:
   framebuf info renders/*.exr --json > info.json
 """
 
-#: attributes every EXR part has; shown in the part line, not in the attribute list.
-_STRUCTURAL = {"channels", "compression", "dataWindow", "displayWindow", "lineOrder", "tiles",
-               "type", "name", "chunkCount", "version", "pixelAspectRatio",
-               "screenWindowCenter", "screenWindowWidth"}
 _TEXT_LIMIT = 160
+#: structural attributes shown in a part's entry under their own key (the rest of the reader's
+#: STRUCTURAL_TYPES, the table of attributes it depends on, are the fields above them)
+_PART_KEYS = {"view": "view", "pixelAspectRatio": "pixel_aspect_ratio",
+              "screenWindowCenter": "screen_window_center", "screenWindowWidth": "screen_window_width"}
 
 
 def add_arguments(parser):
@@ -106,11 +106,13 @@ def _exr_info(path: str, layout) -> dict:
     attrs: dict = {}
     for part in exr.parts:
         for k, v in part.attributes.items():
-            if not k.startswith("_") and k not in _STRUCTURAL:
+            if not k.startswith("_") and k not in exrread.STRUCTURAL_TYPES:
                 attrs.setdefault(k, v)
         x0, y0, x1, y1 = part.data_window
         parts.append({
             "name": part.name or None,
+            **{key: _plain(part.attributes[attr]) for attr, key in _PART_KEYS.items()
+               if attr in part.attributes},
             "type": part.attributes.get("type"),
             "resolution": [part.width, part.height],
             "data_window": [x0, y0, x1, y1],
@@ -229,6 +231,7 @@ def _text(d: dict) -> str:
             tile_text = (f", tiles {tiles['x_size']}x{tiles['y_size']} {tiles['level_mode']}"
                          if tiles else "")
             name = f" {part['name']!r}" if part["name"] else ""
+            name += f" (view {part['view']})" if part.get("view") else ""
             lines.append(f"  part {i}{name}: data window ({dw[0]},{dw[1]})-({dw[2]},{dw[3]}), display "
                          f"window ({disp[0]},{disp[1]})-({disp[2]},{disp[3]}), {part['compression']}"
                          f"{tile_text}, {len(part['channels'])} channels")
