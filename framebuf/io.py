@@ -27,7 +27,7 @@ from .errors import (
     UnsupportedDataTypeError,
     UnsupportedOptionError,
 )
-from .formats.base import FormatSpec, Image, Layer
+from .formats.base import FormatSpec, Image, Layer, parse_options
 from .onoff import on_off
 from .plugins import registry
 
@@ -245,6 +245,8 @@ def write(buffers, path, filetype: str | None = None, datatype: str | DataType |
             f"format {spec.name!r} has no option {', '.join(map(repr, unknown))}; "
             f"options: {', '.join(allowed)}"
         )
+    # every format option typed through its row, once, before any work (a bad value makes no file)
+    options = parse_options(spec, options)
     comp = options.get("compression")
     if isinstance(comp, str):
         comp = options["compression"] = comp.strip().lower()
@@ -344,6 +346,7 @@ def read_image(path, filetype: str | None = None, **options) -> Image:
         raise UnsupportedOptionError(
             f"the {spec.name} reader has no option {', '.join(map(repr, unknown))}; "
             f"read options: {known}")
+    options = parse_options(spec, options, read=True)    # typed through the rows, before reading
     try:
         image = spec.reader(str(p), options)
     except FramebufError:

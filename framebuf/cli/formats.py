@@ -3,6 +3,7 @@
 import json
 import shutil
 
+from ..formats.base import option_row
 from ..plugins import registry
 from ._table import format_table
 
@@ -27,6 +28,9 @@ def _rows(verbose: bool):
         }
         if verbose:
             row["notes"] = spec.unavailable_reason if not spec.available else spec.notes
+            # the rows' help texts (a row is an Option, or a plain help string from an older plugin)
+            row["option_help"] = {k: option_row(r).help for k, r in spec.options.items()}
+            row["read_option_help"] = {k: option_row(r).help for k, r in spec.read_options.items()}
         rows.append(row)
     return rows
 
@@ -34,7 +38,8 @@ def _rows(verbose: bool):
 def add_arguments(parser):
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("-v", "--verbose", action="store_true",
-                        help="also print each format's notes (documented choices, unknowns)")
+                        help="also print each format's notes (documented choices, unknowns) and "
+                             "the help of its write and read options")
 
 
 def run(args) -> int:
@@ -44,9 +49,13 @@ def run(args) -> int:
     elif args.verbose:
         for row in rows:
             notes = row.pop("notes")
+            helps = [("option", row.pop("option_help")), ("read option", row.pop("read_option_help"))]
             print(format_table([row]))
             if notes:
                 print(f"  notes: {notes}")
+            for kind, table in helps:
+                for name, text in table.items():
+                    print(f"  {kind} {name}: {text}")
             print()
     else:
         # 315 columns unwrapped: narrow the wide columns to the terminal (80 when piped)

@@ -405,15 +405,15 @@ def write(path, images: list[DeepImage], options: dict) -> None:
         if len(set(names)) != len(names) or not all(names):
             images = [im if im.name and names.count(im.name) == 1 else
                       _renamed(im, f"{im.name or 'deep'}{i}") for i, im in enumerate(images)]
-    tiled_opt = options.get("tiled")
+    from .exr import DEFAULT_TILE_SIZE, write_option     # the rows of the exr format's options
+    tiled_opt = write_option(options, "tiled")
+    tile_size = write_option(options, "tile_size") or DEFAULT_TILE_SIZE
     headers, bodies, long_names = [], [], []
     for i, img in enumerate(images):
         tiles = img.tiles
         if tiled_opt is not None:
-            from .exr import _on_off, _tile_size
-            on = _on_off(tiled_opt, "tiled")
-            tiles = ({"x_size": _tile_size(options)[0], "y_size": _tile_size(options)[1],
-                      "level_mode": "one_level", "rounding_mode": "down"} if on else None)
+            tiles = ({"x_size": tile_size[0], "y_size": tile_size[1],
+                      "level_mode": "one_level", "rounding_mode": "down"} if tiled_opt else None)
         if tiles:
             tiles = dict(tiles, level_mode="one_level")
         order = options.get("line_order") or img.line_order or "increasing_y"

@@ -56,7 +56,6 @@ import OpenEXR
 from ..buffers import FilePart
 from ..convert import to_half
 from ..datatypes import datatype
-from ..onoff import on_off
 from ..errors import (
     CorruptFileError, DroppedWarning, FramebufError, UnsupportedDataTypeError,
     UnsupportedOptionError,
@@ -64,7 +63,8 @@ from ..errors import (
 from ..hookspecs import hookimpl
 from . import _exrdeep
 from . import _exrfile as exrfile
-from .base import FormatSpec, Image, Layer
+from .base import (FormatSpec, Image, Layer, Option, choice_option, number_option, on_off_option,
+                   text_option)
 
 DATATYPES = ("a", "rgb", "rgba", "a_h", "rgb_h", "rgba_h", "a_fp", "rgb_fp", "rgba_fp", "z", "n", "m",
              "tag")
@@ -115,16 +115,81 @@ COMPONENT_SETS = (
     (("x", "y", "z"), "vector"),
 )
 
+
+def _names(value) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    if isinstance(value, int):
+        return [str(value)]
+    return [str(v) for v in value]
+
+
+def _level_value(value) -> tuple[int, int]:
+    """The read option level: N or X,Y (a text, an int or a pair) as (x level, y level)."""
+    if value == "":
+        return (0, 0)
+    bits = [int(v) for v in (_names(value) if not isinstance(value, int) else [value])]
+    if len(bits) == 1:
+        bits = bits * 2
+    if len(bits) != 2 or min(bits) < 0:
+        raise ValueError(value)
+    return bits[0], bits[1]
+
+
+def _tile_size_value(size) -> tuple[int, int]:
+    """The write option tile_size: N or WxH (a text, an int or a pair) as (width, height)."""
+    if isinstance(size, (tuple, list)):
+        tx, ty = (int(s) for s in size)
+    elif isinstance(size, str) and "x" in size.lower():
+        tx, ty = (int(s) for s in size.lower().split("x"))
+    else:
+        tx = ty = int(size)
+    if not (1 <= tx <= 65536 and 1 <= ty <= 65536):
+        raise ValueError(size)
+    return tx, ty
+
+
+DEFAULT_TILE_SIZE = (32, 32)     # mental ray 3.8's
+
 READ_OPTIONS = {
-    "parts": "part names or indices to read, comma-separated (default: all)",
-    "views": "views to read, comma-separated (default: all)",
-    "buffers": "buffer names to read, comma-separated (as framebuf info lists them; default: all)",
-    "channels": "channel names to read, comma-separated (part-qualified in multi-part files)",
-    "level": "mip level N, or X,Y for a rip map (default 0: full resolution)",
-    "luminance": "keep (default: Y, RY, BY as their own buffers) or rgb (convert to RGB)",
-    "window": "data (default: the pixels the file has, where they are) or display (cropped or "
-              "padded with nothing-hit values to the display window; a write puts the data window back)",
+    "parts": text_option("part names or indices to read, comma-separated (default: all)"),
+    "views": text_option("views to read, comma-separated (default: all)"),
+    "buffers": text_option("buffer names to read, comma-separated (as framebuf info lists them; "
+                           "default: all)"),
+    "channels": text_option("channel names to read, comma-separated (part-qualified in multi-part "
+                            "files)"),
+    "level": Option("mip level N, or X,Y for a rip map (default 0: full resolution)", _level_value,
+                    "N or X,Y (whole numbers, at least 0)"),
+    "luminance": choice_option("keep (default: Y, RY, BY as their own buffers) or rgb (convert to "
+                               "RGB)", ("keep", "rgb"), allowed="keep or rgb"),
+    "window": choice_option("data (default: the pixels the file has, where they are) or display "
+                            "(cropped or padded with nothing-hit values to the display window; a "
+                            "write puts the data window back)", ("data", "display"),
+                            allowed="data or display"),
 }
+
+WRITE_OPTIONS = {
+    "tiled": on_off_option("on/off: tiles instead of scanlines (default: as the input; else off)"),
+    "tile_size": Option("tile edge N or WxH in pixels (default 32, as mental ray 3.8); implies "
+                        "tiled=on", _tile_size_value, "N or WxH (1-65536)"),
+    "dwa_level": number_option("DWAA/DWAB compression level (default 45)", 0),
+    "line_order": choice_option("increasing_y, decreasing_y or random_y (tiles; default: as the "
+                                "input)", LINE_ORDERS),
+    "deep": on_off_option("off: write a deep set's flattened buffers instead of its samples "
+                          "(default on)"),
+    "multipart": on_off_option("off: refuse to write several parts (default: one part per part the "
+                               "buffers came from; a new buffer in a multi-part set gets its own part)"),
+}
+
+
+def write_option(options: dict, name: str):
+    """A write option typed through its row, None when not given. io.write has typed it already
+    (parsing again is a no-op); direct callers of the deep writer (a scene's deep output) may pass
+    text."""
+    return WRITE_OPTIONS[name].parse(options.get(name), "exr", name)
+
 
 # -- planning: which channels form which buffers (header only; `framebuf info` uses it too) ------
 
@@ -269,30 +334,6 @@ def plan(exr: exrfile.ExrFile) -> list[BufferPlan]:
 
 # -- reading ---------------------------------------------------------------------------------
 
-def _names(value) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [v.strip() for v in value.split(",") if v.strip()]
-    if isinstance(value, int):
-        return [str(value)]
-    return [str(v) for v in value]
-
-
-def _level(value) -> tuple[int, int]:
-    if value in (None, ""):
-        return (0, 0)
-    try:
-        bits = [int(v) for v in (_names(value) if not isinstance(value, int) else [value])]
-    except ValueError:
-        raise UnsupportedOptionError(f"exr read option level must be N or X,Y, not {value!r}") from None
-    if len(bits) == 1:
-        bits = bits * 2
-    if len(bits) != 2 or min(bits) < 0:
-        raise UnsupportedOptionError(f"exr read option level must be N or X,Y, not {value!r}")
-    return bits[0], bits[1]
-
-
 def _require(exr: exrfile.ExrFile, what: str, wanted: list[str], have, shown: int | None = None) -> None:
     """A read option naming something the file lacks: one error listing (the first ``shown``
     of) what there is."""
@@ -423,9 +464,7 @@ def _frame_box(path, exr, plans, windows: dict, used_parts: list, options):
     y0 = min(w[1] for w in windows.values())
     x1 = max(w[2] for w in windows.values())
     y1 = max(w[3] for w in windows.values())
-    frame = str(options.get("window", "data")).strip().lower()
-    if frame not in ("data", "display"):
-        raise UnsupportedOptionError(f"exr read option window must be data or display, not {frame!r}")
+    frame = options.get("window", "data")          # typed by io.read_image: data or display
     if frame == "display":
         x0, y0, x1, y1 = exr.parts[used_parts[0]].display_window
     width, height = x1 - x0 + 1, y1 - y0 + 1
@@ -507,10 +546,8 @@ def _note_sources(path, parts: list, used_parts: list, windows: dict, level) -> 
 def read(path, options) -> Image:
     exr = exrfile.read_header(path)
     deep = _exrdeep.read_parts(exr) if exr.deep else None     # every sample of every part
-    luminance = str(options.get("luminance", "keep")).strip().lower()
-    if luminance not in ("keep", "rgb"):
-        raise UnsupportedOptionError(f"exr read option luminance must be keep or rgb, not {luminance!r}")
-    level = _level(options.get("level"))
+    luminance = options.get("luminance", "keep")     # the read options are typed by io.read_image
+    level = options.get("level", (0, 0))
     plans = select(exr, plan(exr), options)
     decoded = _decode_plans(path, exr, deep, plans, level)
     used_parts = sorted({p.part for p in plans})
@@ -598,25 +635,6 @@ def _pixel_arrays(layer: Layer) -> list[np.ndarray]:
     return out
 
 
-def _tile_size(options) -> tuple[int, int]:
-    size = options.get("tile_size", 32)
-    try:
-        if isinstance(size, str) and "x" in size.lower():
-            tx, ty = (int(s) for s in size.lower().split("x"))
-        else:
-            tx = ty = int(size)
-    except (TypeError, ValueError):
-        tx = ty = 0
-    if not (1 <= tx <= 65536 and 1 <= ty <= 65536):
-        raise UnsupportedOptionError(f"exr tile_size must be N or WxH (1-65536), not {size!r}")
-    return tx, ty
-
-
-def _on_off(value, name: str) -> bool | None:
-    """An on/off option (text from the command line understood); None when not given."""
-    return None if value is None else on_off(value, f"exr option {name}")
-
-
 def _box(window) -> tuple:
     x0, y0, x1, y1 = (int(v) for v in window)
     return (np.array([x0, y0], np.int32), np.array([x1, y1], np.int32))
@@ -645,13 +663,14 @@ def _header(part: FilePart, attributes: dict, types: dict, options, image: Image
         if header[key] is None:
             header[key] = _binding_value(key, _infer_attribute_type(key, value), value)
     header["compression"] = COMPRESSIONS[comp]
+    # the options are typed by io.write (a bad value was refused before any work)
     if comp in ("dwaa", "dwab") and "dwa_level" in options:
-        header["dwaCompressionLevel"] = float(options["dwa_level"])
-    tiled = _on_off(options.get("tiled"), "tiled")
+        header["dwaCompressionLevel"] = options["dwa_level"]
+    tiled = options.get("tiled")
     tiles = part.tiles if (tiled is None and part.kind == "tiledimage") else None
     sized = "tile_size" in options
     if tiled or sized:
-        tx, ty = _tile_size(options)        # a bad size is refused even where it cannot apply
+        tx, ty = options.get("tile_size", DEFAULT_TILE_SIZE)
         if tiled is False:
             raise UnsupportedOptionError("exr tile_size applies to tiled output; it was given "
                                          "with tiled=off")
@@ -842,7 +861,7 @@ def _group_by_part(image: Image, file_parts: list) -> dict[int, list[Layer]]:
 
 def _multipart(options, nparts: int) -> bool:
     """Whether the file is multi-part, after the multipart option is checked against it."""
-    asked = _on_off(options.get("multipart"), "multipart")
+    asked = options.get("multipart")
     if asked:
         raise UnsupportedOptionError("exr option multipart=on is not supported: the OpenEXR binding "
                                      "writes one part as a single-part file")
@@ -892,7 +911,7 @@ def _write_parts(path, written: list, multipart: bool, threads: int) -> None:
 
 
 def write(path, image: Image, options) -> None:
-    if image.info.get("deep") and _on_off(options.get("deep"), "deep") is not False:
+    if image.info.get("deep") and options.get("deep") is not False:
         return _exrdeep.write(path, image.info["deep"],
                               dict(options, default_compression=image.info.get("default_compression")))
     threads = exrfile._threads()
@@ -1032,15 +1051,7 @@ def framebuf_formats():
         reader=read,
         compressions=WRITE_COMPRESSIONS + ("htj2k256", "htj2k32"),
         default_compression="rle",
-        options={
-            "tiled": "on/off: tiles instead of scanlines (default: as the input; else off)",
-            "tile_size": "tile edge N or WxH in pixels (default 32, as mental ray 3.8); implies tiled=on",
-            "dwa_level": "DWAA/DWAB compression level (default 45)",
-            "line_order": "increasing_y, decreasing_y or random_y (tiles; default: as the input)",
-            "deep": "off: write a deep set's flattened buffers instead of its samples (default on)",
-            "multipart": "off: refuse to write several parts (default: one part per part the "
-                         "buffers came from; a new buffer in a multi-part set gets its own part)",
-        },
+        options=WRITE_OPTIONS,
         read_options=READ_OPTIONS,
         keeps_windows=True,
         multi_layer=True,

@@ -8,36 +8,19 @@ from __future__ import annotations
 
 import os
 
-from ..errors import UnsupportedOptionError
 from ..hookspecs import hookimpl
 from ..limits import check_declared
 from . import _pillow
-from .base import FormatSpec
+from .base import FormatSpec, choice_option, int_option
 
 DEFAULT_QUALITY = 75
 SUBSAMPLING = {"4:4:4": 0, "4:2:2": 1, "4:2:0": 2}
 
 
-def _quality(options) -> int:
-    q = options.get("quality")
-    if q in (None, 0, "0"):
-        return DEFAULT_QUALITY
-    try:
-        q = int(q)
-    except (TypeError, ValueError):
-        q = -1
-    if not 1 <= q <= 100:
-        raise UnsupportedOptionError(f"jpg quality must be 1-100 (0 = default {DEFAULT_QUALITY}), "
-                                     f"not {options.get('quality')!r}")
-    return q
-
-
 def write(path, image, options):
-    sub = options.get("subsampling", "4:2:0")
-    if sub not in SUBSAMPLING:
-        raise UnsupportedOptionError(f"jpg subsampling must be one of {', '.join(SUBSAMPLING)}, not {sub!r}")
-    _pillow.write_layer(path, image, "jpg", "JPEG", quality=_quality(options),
-                        subsampling=SUBSAMPLING[sub])
+    # io.write has parsed the options through their rows: quality an int 0-100 (0 = default)
+    _pillow.write_layer(path, image, "jpg", "JPEG", quality=options.get("quality") or DEFAULT_QUALITY,
+                        subsampling=SUBSAMPLING[options.get("subsampling", "4:2:0")])
 
 
 #: decoded bytes per stored byte a sequential Huffman JPEG can reach at best: each 8x8 block costs
@@ -88,8 +71,10 @@ def framebuf_formats():
         default_datatype="rgb",
         writer=write,
         reader=read,
-        options={"quality": "1-100, 0 = default 75",
-                 "subsampling": "chroma subsampling 4:4:4, 4:2:2 or 4:2:0 (default)"},
+        options={"quality": int_option("1-100, 0 = default 75", 0, 100,
+                                       allowed=f"1-100 (0 = default {DEFAULT_QUALITY})"),
+                 "subsampling": choice_option("chroma subsampling 4:4:4, 4:2:2 or 4:2:0 (default)",
+                                              SUBSAMPLING)},
         max_width=65500,     # libjpeg's JPEG_MAX_DIMENSION
         max_height=65500,
         sniff=lambda head: head[:3] == b"\xff\xd8\xff",

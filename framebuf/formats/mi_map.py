@@ -56,11 +56,10 @@ import numpy as np
 
 from .. import convert
 from ..datatypes import DATATYPES, DataType
-from ..errors import CorruptFileError, FramebufError, UnsupportedOptionError
-from ..onoff import on_off
+from ..errors import CorruptFileError, FramebufError
 from ..hookspecs import hookimpl
 from ..limits import check_allocation
-from .base import FormatSpec, Image, Layer
+from .base import FormatSpec, Image, Layer, Option, choice_option, int_option, on_off_option
 
 MAGIC = b"\x89FBMAP\r\n"
 VERSION = 1
@@ -128,11 +127,6 @@ def halve(pixels: np.ndarray, dt: DataType) -> np.ndarray:
     return mean.astype(pixels.dtype)
 
 
-def flag(value) -> bool:
-    """A boolean option that may arrive as text from the command line ("false" must be False)."""
-    return on_off(value, "format 'map' option 'pyramid'")
-
-
 def pyramid(pixels: np.ndarray, dt: DataType, enabled: bool) -> list[np.ndarray]:
     levels = [pixels]
     while enabled and len(levels) < MAX_LEVELS and levels[-1].shape[:2] != (1, 1):
@@ -145,15 +139,11 @@ def pyramid(pixels: np.ndarray, dt: DataType, enabled: bool) -> list[np.ndarray]
 def _write(path: str, image: Image, options: dict) -> None:
     layer = image.layers[0]
     dt = layer.datatype
-    name = options.get("byteorder") or "native"
-    if name not in BYTEORDERS:
-        raise UnsupportedOptionError(
-            f"format 'map': byteorder must be one of {', '.join(BYTEORDERS)}, not {name!r}")
-    order = BYTEORDERS[name]
+    order = BYTEORDERS[options.get("byteorder") or "native"]   # options typed by io.write
     if layer.pixels.shape[2] != dt.components:
         raise FramebufError(f"map: a {dt.name} layer needs {dt.components} components, "
                             f"got {layer.pixels.shape[2]}")
-    levels = pyramid(np.asarray(layer.pixels), dt, flag(options.get("pyramid", False)))
+    levels = pyramid(np.asarray(layer.pixels), dt, options.get("pyramid", False))
     sdt = sample_dtype(dt, order)
     offset = _align(HEADER_SIZE + len(levels) * entry_struct(order).size)
     entries = []
@@ -255,10 +245,7 @@ def open_map(path, level: int = 0) -> np.memmap:
 
 def _read(path: str, options: dict) -> Image:
     hdr = read_header(path)
-    try:
-        level = int(options.get("level", 0) or 0)
-    except (TypeError, ValueError):
-        raise FramebufError(f"map read option level must be a whole number, not {options['level']!r}") from None
+    level = options.get("level", 0)          # typed by io.read_image
     mapped = open_map(path, level)
     check_allocation(mapped.size * 4, f"{path}: a {mapped.shape[1]}x{mapped.shape[0]} map level")
     pixels = np.array(mapped, dtype=hdr.datatype.file_dtype)  # native order; frees the mapping
@@ -283,11 +270,17 @@ NOTES = (
 )
 
 
+_LEVEL_ROW = int_option("pyramid level to read (0 = full resolution)", 0)
+#: a blank level (``--read-option level=``) is level 0, as before typed rows
+_LEVEL = Option(_LEVEL_ROW.help, lambda v: 0 if isinstance(v, str) and not v.strip()
+                else _LEVEL_ROW.convert(v), _LEVEL_ROW.allowed)
+
+
 @hookimpl
 def framebuf_formats():
     return [FormatSpec(
         name="map",
-        read_options={"level": "pyramid level to read (0 = full resolution)"},
+        read_options={"level": _LEVEL},
         description="memory-mappable texture with optional filter pyramid (framebuf's own layout)",
         extensions=("map",),
         datatypes=tuple(DATATYPES),
@@ -295,8 +288,8 @@ def framebuf_formats():
         writer=_write,
         reader=_read,
         options={
-            "pyramid": "also store box-halved levels down to 1x1 (at most 20 levels)",
-            "byteorder": "native (default, the host's), little or big",
+            "pyramid": on_off_option("also store box-halved levels down to 1x1 (at most 20 levels)"),
+            "byteorder": choice_option("native (default, the host's), little or big", BYTEORDERS),
         },
         max_width=2 ** 32 - 1,  # u32 fields
         max_height=2 ** 32 - 1,

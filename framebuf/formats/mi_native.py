@@ -36,9 +36,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..datatypes import datatype
-from ..errors import CorruptFileError, FramebufError, UnsupportedOptionError
+from ..errors import CorruptFileError, FramebufError
 from ..hookspecs import hookimpl
-from .base import FormatSpec, Image, Layer
+from .base import FormatSpec, Image, Layer, choice_option
 from ..limits import check_allocation
 from ._files import read_bytes
 
@@ -136,10 +136,7 @@ def encode(fmt: str, layer: Layer, options: dict) -> bytes:
     if dt.kind == "depth":
         pixels = np.where(np.isposinf(pixels), np.float32(0.0), pixels)
     if dt.sample == "bit":
-        packing = options.get("packing") or "bits"
-        if packing not in PACKINGS:
-            raise UnsupportedOptionError(
-                f"format 'bit': packing must be one of {', '.join(PACKINGS)}, not {packing!r}")
+        packing = options.get("packing") or "bits"      # checked against PACKINGS by io.write
         flags = (pixels[:, :, 0] != 0).astype(np.uint8)
         body = np.packbits(flags, axis=1).tobytes() if packing == "bits" else flags.tobytes()
     else:
@@ -239,7 +236,9 @@ def _specs() -> list[FormatSpec]:
         magics = ", ".join(f"{r.dtype}={r.magic}" for r in rows)
         options = {}
         if fmt == "bit":
-            options["packing"] = "bits (1 bit per pixel, rows padded to a byte; default) or bytes (1 byte per pixel)"
+            options["packing"] = choice_option(
+                "bits (1 bit per pixel, rows padded to a byte; default) or bytes (1 byte per pixel)",
+                PACKINGS)
         specs.append(FormatSpec(
             name=fmt,
             description=DESCRIPTIONS[fmt],

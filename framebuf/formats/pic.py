@@ -33,10 +33,10 @@ import struct
 import numpy as np
 
 from ..datatypes import datatype
-from ..errors import CorruptFileError, UnsupportedFeatureError, UnsupportedOptionError
+from ..errors import CorruptFileError, UnsupportedFeatureError
 from ..hookspecs import hookimpl
 from . import _rle
-from .base import FormatSpec, Image, Layer
+from .base import FormatSpec, Image, Layer, choice_option, number_option
 from ._files import check_pixels, read_bytes
 
 MAGIC = 0x5380F634
@@ -65,22 +65,9 @@ def encode(pixels: np.ndarray) -> bytes:
     return packets + _rle.pic_encode(np.ascontiguousarray(pixels, np.uint8), groups).tobytes()
 
 
-def _options(options: dict) -> tuple[str, float]:
-    field = str(options.get("field", "none")).lower()
-    if field not in FIELDS:
-        raise UnsupportedOptionError(f"pic option field must be one of {', '.join(FIELDS)}, not {field!r}")
-    try:
-        aspect = float(options.get("aspect", 1.0))
-    except (TypeError, ValueError):
-        raise UnsupportedOptionError(f"pic option aspect must be a number, not {options.get('aspect')!r}") from None
-    if not aspect > 0:
-        raise UnsupportedOptionError(f"pic option aspect must be positive, not {aspect}")
-    return field, aspect
-
-
 def _write(path: str, image: Image, options: dict) -> None:
     layer = image.layers[0]
-    field, aspect = _options(options)
+    field, aspect = options.get("field", "none"), options.get("aspect", 1.0)   # typed by io.write
     comment = str(image.attributes.get("description", "")).encode("latin-1", "replace")
     data = pack_header(layer.width, layer.height, field, aspect, comment) + encode(layer.pixels)
     with open(path, "wb") as fh:
@@ -165,8 +152,10 @@ def framebuf_formats():
         default_datatype="rgba",
         compressions=("rle",),
         default_compression="rle",
-        options={"field": "field rendering flag: none (default), odd, even or full",
-                 "aspect": "pixel aspect ratio written to the header (default 1.0)"},
+        options={"field": choice_option("field rendering flag: none (default), odd, even or full",
+                                        FIELDS),
+                 "aspect": number_option("pixel aspect ratio written to the header (default 1.0)",
+                                         0, above=True, allowed="a positive number")},
         writer=_write,
         reader=_read,
         max_width=0xFFFF,

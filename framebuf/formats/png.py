@@ -17,31 +17,22 @@ import imagecodecs
 import numpy as np
 
 from ..datatypes import datatype
-from ..errors import CorruptFileError, UnsupportedOptionError
+from ..errors import CorruptFileError
 from ..hookspecs import hookimpl
 from ..limits import check_allocation, check_declared
 from . import _pillow
 from ._files import read_bytes
-from .base import FormatSpec, Image, Layer
+from .base import FormatSpec, Image, Layer, int_option
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 DEFAULT_LEVEL = 4
 IEND_CHUNK = b"\x00\x00\x00\x00IEND\xaeB`\x82"     # length 0, type, CRC
 
 
-def _level(options) -> int:
-    level = options.get("compress_level", DEFAULT_LEVEL)
-    try:
-        level = int(level)
-    except (TypeError, ValueError):
-        level = -1
-    if not 0 <= level <= 9:
-        raise UnsupportedOptionError(f"png compress_level must be 0-9, not {options.get('compress_level')!r}")
-    return level
-
-
 def write(path, image, options):
-    _pillow.write_layer(path, image, "png", "PNG", compress_level=_level(options))
+    # io.write has parsed compress_level through its row (an int 0-9)
+    _pillow.write_layer(path, image, "png", "PNG",
+                        compress_level=options.get("compress_level", DEFAULT_LEVEL))
 
 
 #: decoded samples per pixel -> (8-bit type, 16-bit type); grey + alpha is widened to RGBA
@@ -160,7 +151,8 @@ def framebuf_formats():
         reader=read,
         compressions=("deflate",),
         default_compression="deflate",
-        options={"compress_level": "deflate effort 0 (store) to 9, default 4 (measured: as small as 6, twice as fast)"},
+        options={"compress_level": int_option(
+            "deflate effort 0 (store) to 9, default 4 (measured: as small as 6, twice as fast)", 0, 9)},
         max_width=2**31 - 1,
         max_height=2**31 - 1,
         sniff=lambda head: head.startswith(SIGNATURE),

@@ -26,7 +26,7 @@ import numpy as np
 from ..datatypes import datatype
 from ..errors import CorruptFileError, FramebufError
 from ..hookspecs import hookimpl
-from .base import FormatSpec, Image, Layer
+from .base import FormatSpec, Image, Layer, on_off_option
 from ._files import read_bytes
 
 #: keyword -> (width, height)
@@ -160,7 +160,8 @@ def framebuf_formats():
             default_datatype="rgb",
             writer=_writer(fmt),
             reader=_read,
-            options={"fit": "scale another size uniformly to fit, centred on black (letterbox)"},
+            options={"fit": on_off_option("scale another size uniformly to fit, centred on black "
+                                          "(letterbox)")},
             fixed_size=(w, h),
             notes=NOTES,
         )

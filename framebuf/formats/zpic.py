@@ -26,7 +26,7 @@ from ..datatypes import datatype
 from ..errors import CorruptFileError, FramebufError
 from ..hookspecs import hookimpl
 from ..limits import check_allocation
-from .base import FormatSpec, Image, Layer
+from .base import FormatSpec, Image, Layer, int_option
 from ._files import read_bytes
 
 FILE_DTYPE = np.dtype(">f4")
@@ -65,21 +65,8 @@ def companion_pic_size(path) -> tuple[int, int] | None:
     return None
 
 
-def _int_option(options: dict, key: str) -> int | None:
-    value = options.get(key)
-    if value is None:
-        return None
-    try:
-        value = int(value)
-    except (TypeError, ValueError):
-        raise FramebufError(f"Zpic read option {key} must be a whole number, not {value!r}") from None
-    if value <= 0:
-        raise FramebufError(f"Zpic read option {key} must be positive, not {value}")
-    return value
-
-
 def _size(path: str, count: int, options: dict) -> tuple[int, int, str]:
-    w, h = _int_option(options, "width"), _int_option(options, "height")
+    w, h = options.get("width"), options.get("height")     # positive ints, typed by io.read_image
     if w and h:
         return w, h, "options"
     if w or h:
@@ -126,8 +113,10 @@ NOTES = (
 def framebuf_formats():
     return [FormatSpec(
         name="Zpic",
-        read_options={"width": "pixels per row (a Zpic has no header; default from the companion PIC)",
-                      "height": "rows (default from the companion PIC, else the file size / width)"},
+        read_options={"width": int_option("pixels per row (a Zpic has no header; default from the "
+                                          "companion PIC)", 1, allowed="a positive whole number"),
+                      "height": int_option("rows (default from the companion PIC, else the file "
+                                           "size / width)", 1, allowed="a positive whole number")},
         description="Softimage depth map (raw float32, size from the companion PIC)",
         extensions=("zpic",),
         datatypes=("z",),
