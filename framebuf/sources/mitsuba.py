@@ -87,11 +87,11 @@ from ..errors import FramebufError
 from ..hookspecs import hookimpl
 from ..resolve import SampleBatch
 from .base import ProgressCallback, SampleSourceSpec
-# jitter_rows inlines the ray caster's _rand01 and _mix64: after editing them, touch this file too
+# jitter_rows inlines the ray caster's _jitter and _mix64: after editing them, touch this file too
 # (HACKING.md, Numba: the cache checks only the caller's source file)
 from ..scene.camera import CameraGeometry
 from .raycast import (
-    AMBIENT, DEFAULT_LIGHT_DIRECTION, _mix64, _project_many, _rand01,
+    AMBIENT, DEFAULT_LIGHT_DIRECTION, _jitter, _mix64, _project_many,
     pack_primitives, samples_per_axis,
 )
 
@@ -262,14 +262,7 @@ def jitter_rows(seed, nax, xres, x0, x1, y0, y1, xs, ys, seeds):
             base = ((j - y0) * width + (i - x0)) * spp
             for k in range(spp):
                 s = base + k
-                u = _rand01(seed, pixel, np.uint64(k), np.uint64(0))
-                v = _rand01(seed, pixel, np.uint64(k), np.uint64(1))
-                rx = i + ((k % nax) + u) * inv
-                ry = j + ((k // nax) + v) * inv
-                if rx >= i + 1.0:
-                    rx = np.nextafter(i + 1.0, 0.0)
-                if ry >= j + 1.0:
-                    ry = np.nextafter(j + 1.0, 0.0)
+                rx, ry = _jitter(seed, pixel, i, j, k, nax, inv)
                 xs[s] = rx
                 ys[s] = ry
                 h = _mix64(_mix64(seed ^ np.uint64(0xD1B54A32D192ED03)) + pixel * np.uint64(4099)
