@@ -76,7 +76,7 @@ def _list(args) -> int:
     from .. import cryptomatte
     chosen = [cryptomatte.layer(args.input, args.layer)] if args.layer else cryptomatte.layers(args.input)
     if not chosen:
-        cryptomatte.layer(args.input)                                   # raises: no layer
+        cryptomatte.layer(args.input)                         # raises: no layer
     docs = []
     for lay in chosen:
         if lay.problem is not None and not args.layer:       # say so, list the others

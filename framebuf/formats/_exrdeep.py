@@ -416,7 +416,7 @@ def write(path, images: list[DeepImage], options: dict) -> None:
                       "level_mode": "one_level", "rounding_mode": "down"} if tiled_opt else None)
         if tiles:
             tiles = dict(tiles, level_mode="one_level")
-        order = options.get("line_order") or img.line_order or "increasing_y"
+        order = write_option(options, "line_order") or img.line_order or "increasing_y"
         if order == "random_y" and not tiles:
             order = "increasing_y"
         body = list(_chunks(img, comp, tiles, multipart, i))

@@ -205,11 +205,13 @@ class FormatSpec:
     given value through its row before the writer runs (a bad value is refused before any file is
     made) and hands the writer the typed values (an option not given is absent: the writer keeps
     its default). A plain help string is still a row, meaning free text (the value is handed on as
-    given), so plugins written before typed rows keep working. ``multi_layer`` says several buffers may share one file (EXR; IFF and RLA colour+depth).
+    given), so plugins written before typed rows keep working. ``multi_layer`` says several
+    buffers may share one file (EXR; IFF and RLA colour+depth).
     ``fixed_size`` is for formats of one resolution only (Quantel). ``notes`` records the choices
     made where the public documentation is silent; ``framebuf formats`` prints them.
     ``read_options`` maps each option the reader understands to its row, in the same way: the
-    dispatcher refuses other names and parses the given values before the reader runs. ``keeps_windows``: the format stores a data window's position and a display
+    dispatcher refuses other names and parses the given values before the reader runs.
+    ``keeps_windows``: the format stores a data window's position and a display
     window (the dispatcher warns when a set that has them goes to a format that does not).
     """
 

@@ -342,7 +342,7 @@ class _Channel:
             bx0, by0, bw, bh, spp = layout
             if rule == "ranked":
                 ranking.dense_ranked(v, bx0, by0, bw, bh, spp, w, h, self.slot_ids, self.slot_w,
-                               self.total)
+                                     self.total)
             elif rule == "average":
                 kernels.dense_average(v, bx0, by0, bw, bh, spp, w, h, self.sums)
             elif rule == "last":
@@ -395,8 +395,8 @@ class _Channel:
         elif rule == "ranked":
             f = self.spec.filter
             rx, ry = f.radius
-            ranking.accumulate_ranked(x, y, v, w, h, f.is_pixel_box, f.code, rx, ry, self.slot_ids,
-                                self.slot_w, self.total)
+            ranking.accumulate_ranked(x, y, v, w, h, f.is_pixel_box, f.code, rx, ry,
+                                      self.slot_ids, self.slot_w, self.total)
         else:
             kernels.accumulate_coverage_last(x, y, v, w, h, self.table, self.state)
 
